@@ -1,0 +1,70 @@
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: imvar <command> [options]\n"
+    "\n"
+    "Backtests initial-margin models of crypto derivative portfolios.\n"
+    "\n"
+    "commands:\n"
+    "  import     CSV closes -> market.h5 (aligned daily UTC calendar, gap mask)\n"
+    "  backtest   margin, realised P&L and exceedances per model x portfolio x date\n"
+    "             -> results.h5 (MPI: run under mpirun/srun), then validate\n"
+    "  validate   Kupiec, Christoffersen and traffic light per portfolio of a results.h5\n"
+    "\n"
+    "'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
+    "Exit codes: 0 success, 1 I/O or system failure, 2 bad command line, 3 bad configuration\n"
+    "or input data.\n";
+
+int im_exit_code(im_status st) {
+  switch (st) {
+    case IM_OK:
+      return IM_EXIT_OK;
+    case IM_EINVAL:
+    case IM_EDATA:
+      return IM_EXIT_INPUT;
+    default:
+      return IM_EXIT_FAIL;
+  }
+}
+
+void im_report(im_status st, const im_err *err) {
+  if (st && err->msg[0]) fprintf(stderr, "imvar: error: %s\n", err->msg);
+}
+
+void im_report_collective(MPI_Comm comm, im_status st, const im_err *err) {
+  int rank, has0 = st && err->msg[0];
+  MPI_Comm_rank(comm, &rank);
+  MPI_Bcast(&has0, 1, MPI_INT, 0, comm);
+  if (rank == 0 || !has0) im_report(st, err);
+}
+
+im_status im_bcast_status(MPI_Comm comm, im_status st) {
+  int s = (int)st;
+  if (MPI_Bcast(&s, 1, MPI_INT, 0, comm) != MPI_SUCCESS) return IM_EMPI;
+  return (im_status)s;
+}
+
+int im_run(int argc, char **argv, MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  const char *cmd = argc > 1 ? argv[1] : "";
+  if (strcmp(cmd, "import") == 0) return im_cmd_import(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "backtest") == 0) return im_cmd_backtest(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "validate") == 0) return im_cmd_validate(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "--version") == 0) {
+    if (rank == 0) printf("imvar %s (git %s)\n", IMVAR_VERSION, IMVAR_GIT_REV);
+    return IM_EXIT_OK;
+  }
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    if (rank == 0) fputs(usage, stdout);
+    return IM_EXIT_OK;
+  }
+  if (rank == 0) {
+    if (cmd[0]) fprintf(stderr, "imvar: unknown command '%s'\n\n", cmd);
+    fputs(usage, stderr);
+  }
+  return IM_EXIT_USAGE;
+}

@@ -1,0 +1,36 @@
+/* The imvar command line. Each command is collective over comm and returns
+ * the process exit code (the same on every rank). */
+#ifndef IM_APP_H
+#define IM_APP_H
+
+#include <mpi.h>
+
+#include "im_status.h"
+
+enum {
+  IM_EXIT_OK = 0,
+  IM_EXIT_FAIL = 1,   /* I/O, memory or MPI failure */
+  IM_EXIT_USAGE = 2,  /* bad command line */
+  IM_EXIT_INPUT = 3,  /* bad configuration or input data */
+};
+
+int im_run(int argc, char **argv, MPI_Comm comm);
+
+int im_cmd_import(int argc, char **argv, MPI_Comm comm);
+int im_cmd_backtest(int argc, char **argv, MPI_Comm comm);
+int im_cmd_validate(int argc, char **argv, MPI_Comm comm);
+
+/* Exit code of a status. */
+int im_exit_code(im_status st);
+
+/* Prints "imvar: error: <msg>" to stderr if st is an error and msg is set. */
+void im_report(im_status st, const im_err *err);
+
+/* Prints one error message for a status agreed by all ranks: rank 0's if it
+ * has one, else each other rank's own. */
+void im_report_collective(MPI_Comm comm, im_status st, const im_err *err);
+
+/* Rank 0 broadcasts its status (after work only rank 0 did). */
+im_status im_bcast_status(MPI_Comm comm, im_status st);
+
+#endif

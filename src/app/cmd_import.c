@@ -1,0 +1,95 @@
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "calendar.h"
+#include "market_io.h"
+
+static const char help[] =
+    "usage: imvar import -o market.h5 NAME=prices.csv [NAME=prices.csv ...]\n"
+    "\n"
+    "Reads one CSV of daily closes per underlying and writes market.h5: the closes on one\n"
+    "gapless daily UTC calendar from the earliest to the latest date, NaN and a 0 in the\n"
+    "gap mask where a source has no row. Each CSV needs a header with a 'date' (YYYY-MM-DD)\n"
+    "or 'timestamp' (ISO 8601, UTC) column and a 'close' column; other columns are ignored.\n"
+    "Rows must be in increasing date order, one per day, with positive finite closes.\n"
+    "NAME is the underlying as portfolios name it (BTC for BTC-SPOT, BTC-PERP, ...).\n"
+    "On any error nothing is written.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE   market file to write (required)\n"
+    "  -h, --help          this text\n";
+
+static im_status run(int nargs, char **args, const char *out, im_err *err) {
+  im_series *s = calloc((size_t)nargs, sizeof *s);
+  if (!s) return im_err_set(err, IM_ENOMEM, "out of memory");
+  im_status st = IM_OK;
+  int n = 0;
+  for (; n < nargs && !st; n++) {
+    char *eq = strchr(args[n], '=');
+    if (!eq || eq == args[n] || !eq[1]) {
+      st = im_err_set(err, IM_EINVAL, "'%s' is not NAME=path.csv", args[n]);
+      break;
+    }
+    *eq = '\0';
+    st = im_series_read_csv(eq + 1, args[n], &s[n], err);
+    *eq = '=';
+  }
+  im_market m = {0};
+  if (!st) st = im_market_from_series(s, (size_t)nargs, &m, err);
+  if (!st) st = im_market_write_h5(out, &m, s, err);
+  if (!st) {
+    char a[11], b[11];
+    im_date_format(m.day0, a);
+    im_date_format(m.day0 + (int32_t)m.n_days - 1, b);
+    printf("imported %zu underlyings, %s .. %s (%zu days) -> %s\n", m.n_und, a, b, m.n_days, out);
+    for (size_t u = 0; u < m.n_und; u++) {
+      char f[11], l[11];
+      im_date_format(s[u].day[0], f);
+      im_date_format(s[u].day[s[u].n - 1], l);
+      size_t gaps = (size_t)(s[u].day[s[u].n - 1] - s[u].day[0]) + 1 - s[u].n;
+      printf("  %-8s %s .. %s  %5zu closes  %3zu gap days  %s\n", m.und[u], f, l, s[u].n, gaps,
+             s[u].source);
+    }
+  }
+  im_market_clear(&m);
+  for (int i = 0; i < nargs; i++) im_series_clear(&s[i]);
+  free(s);
+  return st;
+}
+
+int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  static const struct option opts[] = {
+      {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+  const char *out = NULL;
+  int c, bad = 0;
+  optind = 1;
+  opterr = rank == 0;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    if (c == 'o') out = optarg;
+    else if (c == 'h') {
+      if (rank == 0) fputs(help, stdout);
+      return IM_EXIT_OK;
+    } else
+      bad = 1;
+  }
+  if (bad || !out || optind >= argc) {
+    if (rank == 0) {
+      if (!bad) fprintf(stderr, "imvar import: %s\n", !out ? "-o FILE is required" : "no NAME=path.csv given");
+      fputs(help, stderr);
+    }
+    return IM_EXIT_USAGE;
+  }
+  im_err err = {""};
+  im_status st = IM_OK;
+  if (rank == 0) {
+    st = run(argc - optind, argv + optind, out, &err);
+    im_report(st, &err);
+  }
+  return im_exit_code(im_bcast_status(comm, st));
+}

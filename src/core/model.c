@@ -1,0 +1,259 @@
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "risk.h"
+
+/* Historical simulation (kind "hs").
+ *
+ * Scenario k is the h-day relative move of each underlying ending at day k,
+ * close[k] / close[k-h], applied to today's close: full revaluation of each
+ * instrument at s_t * close[k] / close[k-h]. A scenario day is usable for a
+ * portfolio when the move of every underlying the portfolio holds is defined
+ * (both closes present). The window at t is the last W usable days k <= t; on
+ * gapless history that is simply days t-W+1 .. t. */
+
+struct im_model_state {
+  im_model model;
+  const im_market *mkt;
+  const im_book *book;
+  double *ratio;    /* [n_und][n_days] close[k]/close[k-h], NaN if undefined */
+  size_t n_sig;     /* distinct underlying sets among the portfolios */
+  uint64_t *sig;    /* [n_sig] */
+  uint32_t *sig_of; /* [n_port] index into sig */
+  uint32_t *cum;    /* [n_sig][n_days+1] usable days before day k */
+  size_t lmax;      /* longest span t-k0+1 of any window */
+};
+
+struct im_model_scratch {
+  double *m;         /* [n_instr][lmax] unit scenario P&L of each instrument */
+  double *loss;      /* [window] */
+  uint32_t *gather;  /* [window] scenario columns of a window with gaps */
+  int64_t *k0;       /* [n_sig] window start day per signature, -1 if none */
+};
+
+const char *im_model_kind_name(im_model_kind k) {
+  switch (k) {
+    case IM_MODEL_HS:
+      return "hs";
+  }
+  return "?";
+}
+
+const char *im_measure_name(im_measure m) { return m == IM_MEASURE_ES ? "es" : "var"; }
+
+im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) {
+  if (!(md->confidence > 0.0 && md->confidence < 1.0))
+    return im_err_set(err, IM_EINVAL, "confidence: %g is not strictly between 0 and 1",
+                      md->confidence);
+  if (md->horizon < 1)
+    return im_err_set(err, IM_EINVAL, "horizon: %d days; it must be at least 1", (int)md->horizon);
+  if (md->window < 1)
+    return im_err_set(err, IM_EINVAL, "window: %d scenarios; it must be at least 1",
+                      (int)md->window);
+  if ((size_t)md->window + (size_t)md->horizon > mkt->n_days)
+    return im_err_set(err, IM_EINVAL,
+                      "window: %d scenarios of %d-day moves need %d days of history, "
+                      "longer than the market's %zu days",
+                      (int)md->window, (int)md->horizon, (int)(md->window + md->horizon),
+                      mkt->n_days);
+  return IM_OK;
+}
+
+/* First day k0 of the window of signature s at day t, or -1 when fewer than W
+ * usable days precede t. cum is non-decreasing, so binary search for the
+ * first k with cum[k+1] > c - W, i.e. the (c-W+1)-th usable day. */
+static int64_t window_start(const im_model_state *s, size_t sig, size_t t) {
+  const uint32_t *cum = s->cum + sig * (s->mkt->n_days + 1);
+  uint32_t c = cum[t + 1], w = (uint32_t)s->model.window;
+  if (c < w) return -1;
+  uint32_t need = c - w + 1;
+  size_t lo = 0, hi = t;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cum[mid + 1] >= need)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return (int64_t)lo;
+}
+
+void im_model_state_free(im_model_state *s) {
+  if (!s) return;
+  free(s->ratio);
+  free(s->sig);
+  free(s->sig_of);
+  free(s->cum);
+  free(s);
+}
+
+im_status im_model_prepare(const im_model *model, const im_market *mkt, const im_book *book,
+                           im_model_state **out, im_err *err) {
+  *out = NULL;
+  im_status st = im_model_check(model, mkt, err);
+  if (st) return st;
+  size_t nu = mkt->n_und, nd = mkt->n_days, np = book->n_port, h = (size_t)model->horizon;
+  im_model_state *s = calloc(1, sizeof *s);
+  if (!s) return im_err_set(err, IM_ENOMEM, "out of memory preparing model %s", model->name);
+  s->model = *model;
+  s->mkt = mkt;
+  s->book = book;
+  s->ratio = malloc(nu * nd * sizeof *s->ratio);
+  s->sig = malloc((np ? np : 1) * sizeof *s->sig);
+  s->sig_of = malloc((np ? np : 1) * sizeof *s->sig_of);
+  if (!s->ratio || !s->sig || !s->sig_of) goto nomem;
+
+  for (size_t u = 0; u < nu; u++) {
+    const double *c = mkt->close + u * nd;
+    double *r = s->ratio + u * nd;
+    for (size_t k = 0; k < nd; k++) r[k] = k >= h ? c[k] / c[k - h] : NAN; /* NaN propagates gaps */
+  }
+
+  /* Distinct signatures in order of first appearance (deterministic). */
+  for (size_t p = 0; p < np; p++) {
+    uint64_t m = im_book_underlyings(book, p);
+    size_t j = 0;
+    while (j < s->n_sig && s->sig[j] != m) j++;
+    if (j == s->n_sig) s->sig[s->n_sig++] = m;
+    s->sig_of[p] = (uint32_t)j;
+  }
+  s->cum = malloc((s->n_sig ? s->n_sig : 1) * (nd + 1) * sizeof *s->cum);
+  if (!s->cum) goto nomem;
+  for (size_t j = 0; j < s->n_sig; j++) {
+    uint32_t *cum = s->cum + j * (nd + 1);
+    cum[0] = 0;
+    for (size_t k = 0; k < nd; k++) {
+      int usable = 1;
+      for (size_t u = 0; u < nu && usable; u++)
+        if ((s->sig[j] >> u & 1) && isnan(s->ratio[u * nd + k])) usable = 0;
+      cum[k + 1] = cum[k] + (uint32_t)usable;
+    }
+  }
+  s->lmax = (size_t)model->window;
+  for (size_t j = 0; j < s->n_sig; j++)
+    for (size_t t = 0; t < nd; t++) {
+      int64_t k0 = window_start(s, j, t);
+      if (k0 >= 0 && t - (size_t)k0 + 1 > s->lmax) s->lmax = t - (size_t)k0 + 1;
+    }
+  *out = s;
+  return IM_OK;
+nomem:
+  im_model_state_free(s);
+  return im_err_set(err, IM_ENOMEM, "out of memory preparing model %s", model->name);
+}
+
+im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
+  im_model_scratch *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  size_t ni = s->book->n_instr ? s->book->n_instr : 1, win = (size_t)s->model.window;
+  w->m = malloc(ni * s->lmax * sizeof *w->m);
+  w->loss = malloc(win * sizeof *w->loss);
+  w->gather = malloc(win * sizeof *w->gather);
+  w->k0 = malloc((s->n_sig ? s->n_sig : 1) * sizeof *w->k0);
+  if (!w->m || !w->loss || !w->gather || !w->k0) {
+    im_model_scratch_free(w);
+    return NULL;
+  }
+  return w;
+}
+
+void im_model_scratch_free(im_model_scratch *w) {
+  if (!w) return;
+  free(w->m);
+  free(w->loss);
+  free(w->gather);
+  free(w->k0);
+  free(w);
+}
+
+/* Underlyings with a close at day t. */
+static uint64_t present_at(const im_market *mkt, size_t t) {
+  uint64_t m = 0;
+  for (size_t u = 0; u < mkt->n_und; u++)
+    if (!isnan(mkt->close[u * mkt->n_days + t])) m |= UINT64_C(1) << u;
+  return m;
+}
+
+/* Realised P&L of portfolio p from the close of t to the close of t+h. */
+static double realised_pnl(const im_model_state *s, size_t p, size_t t) {
+  const im_market *mkt = s->mkt;
+  const im_book *b = s->book;
+  size_t t1 = t + (size_t)s->model.horizon;
+  if (t1 >= mkt->n_days) return NAN;
+  double pnl = 0;
+  for (size_t k = b->pos_start[p]; k < b->pos_start[p + 1]; k++) {
+    im_instrument in = b->instr[b->pos_instr[k]];
+    double s0 = mkt->close[in.und * mkt->n_days + t], s1 = mkt->close[in.und * mkt->n_days + t1];
+    pnl += b->pos_qty[k] * im_instrument_pnl(in.kind, s0, s1); /* NaN if a close is missing */
+  }
+  return pnl;
+}
+
+void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
+                        size_t d0, size_t d1, double *im, double *pnl, int8_t *exceed) {
+  const im_market *mkt = s->mkt;
+  const im_book *b = s->book;
+  const size_t nd = mkt->n_days, nt = d1 - d0, win = (size_t)s->model.window;
+  for (size_t t = d0; t < d1; t++) {
+    const uint64_t present = present_at(mkt, t);
+    /* Window starts of the signatures in this tile, and the earliest. */
+    for (size_t j = 0; j < s->n_sig; j++) w->k0[j] = -2; /* not needed by this tile */
+    int64_t kmin = (int64_t)t + 1;
+    for (size_t p = p0; p < p1; p++) {
+      uint32_t j = s->sig_of[p];
+      if (w->k0[j] != -2) continue;
+      w->k0[j] = (s->sig[j] & ~present) ? -1 : window_start(s, j, t);
+      if (w->k0[j] >= 0 && w->k0[j] < kmin) kmin = w->k0[j];
+    }
+    const size_t span = (size_t)((int64_t)t + 1 - kmin);
+    /* Unit scenario P&L of every instrument over days kmin..t. */
+    for (size_t i = 0; i < b->n_instr && span > 0; i++) {
+      im_instrument in = b->instr[i];
+      double s0 = mkt->close[in.und * nd + t];
+      const double *r = s->ratio + in.und * nd + (size_t)kmin;
+      double *row = w->m + i * s->lmax;
+      if (isnan(s0)) continue; /* no portfolio holding it is evaluated today */
+      for (size_t j = 0; j < span; j++) row[j] = im_instrument_pnl(in.kind, s0, s0 * r[j]);
+    }
+    for (size_t p = p0; p < p1; p++) {
+      const size_t o = (p - p0) * nt + (t - d0);
+      const uint32_t sj = s->sig_of[p];
+      const int64_t k0 = w->k0[sj];
+      double v = NAN;
+      if (k0 >= 0) {
+        const size_t off = (size_t)(k0 - kmin);
+        const size_t len = t - (size_t)k0 + 1;
+        double *loss = w->loss;
+        memset(loss, 0, win * sizeof *loss);
+        if (len == win) {
+          for (size_t k = b->pos_start[p]; k < b->pos_start[p + 1]; k++) {
+            const double q = b->pos_qty[k];
+            const double *row = w->m + b->pos_instr[k] * s->lmax + off;
+            for (size_t j = 0; j < win; j++) loss[j] -= q * row[j];
+          }
+        } else {
+          /* Gaps inside the span: gather the usable columns. */
+          const uint32_t *cum = s->cum + sj * (nd + 1);
+          size_t n = 0;
+          for (size_t k = (size_t)k0; k <= t; k++)
+            if (cum[k + 1] > cum[k]) w->gather[n++] = (uint32_t)(k - (size_t)kmin);
+          for (size_t k = b->pos_start[p]; k < b->pos_start[p + 1]; k++) {
+            const double q = b->pos_qty[k];
+            const double *row = w->m + b->pos_instr[k] * s->lmax;
+            for (size_t j = 0; j < win; j++) loss[j] -= q * row[w->gather[j]];
+          }
+        }
+        v = s->model.measure == IM_MEASURE_ES ? im_es_select(loss, win, s->model.confidence)
+                                              : im_var_select(loss, win, s->model.confidence);
+        if (v < 0) v = 0; /* margin is never negative */
+      }
+      const double r = realised_pnl(s, p, t);
+      im[o] = v;
+      pnl[o] = r;
+      exceed[o] = (isnan(v) || isnan(r)) ? -1 : (-r > v ? 1 : 0);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/* Margin models: what IM a model demands of each portfolio on each date, the
+ * realised P&L over the horizon and the exceedance flag.
+ *
+ * A model is prepared once per run from the market and the book (read-only
+ * state that every tile shares), then evaluated tile by tile: a block of
+ * portfolios times a block of dates. Each (portfolio, date) result is a pure
+ * function of the market, the portfolio and the model, so the results do not
+ * depend on how the work is cut into tiles or spread over ranks.
+ *
+ * Conventions: IM(t) uses closes at days <= t only (no look-ahead) and covers
+ * the loss from the close of t to the close of t+h. Realised pnl is the full
+ * revaluation of the unchanged portfolio from t to t+h. exceed is 1 when
+ * -pnl > im strictly, 0 when covered, -1 when either cannot be evaluated
+ * (then the missing one is NaN). */
+#ifndef IM_MODEL_H
+#define IM_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "im_status.h"
+#include "market.h"
+
+typedef enum { IM_MODEL_HS = 0 } im_model_kind;
+typedef enum { IM_MEASURE_VAR = 0, IM_MEASURE_ES = 1 } im_measure;
+
+typedef struct {
+  char name[IM_NAME_LEN];
+  im_model_kind kind;
+  im_measure measure;
+  double confidence; /* in (0,1) */
+  int32_t horizon;   /* margin period of risk h, days >= 1 */
+  int32_t window;    /* W scenarios >= 1 */
+} im_model;
+
+const char *im_model_kind_name(im_model_kind k);
+const char *im_measure_name(im_measure m);
+
+/* Checks the parameters against each other and against the market's length.
+ * The message names the parameter ("window: ..."). */
+im_status im_model_check(const im_model *model, const im_market *mkt, im_err *err);
+
+typedef struct im_model_state im_model_state;
+typedef struct im_model_scratch im_model_scratch;
+
+/* Prepares a model for a market and a book. The state keeps pointers to mkt
+ * and book, which must outlive it. */
+im_status im_model_prepare(const im_model *model, const im_market *mkt, const im_book *book,
+                           im_model_state **out, im_err *err);
+void im_model_state_free(im_model_state *s);
+
+/* Scratch memory for evaluating tiles of one model (one per concurrent
+ * evaluation). Sized once; evaluation does not allocate. */
+im_model_scratch *im_model_scratch_alloc(const im_model_state *s);
+void im_model_scratch_free(im_model_scratch *w);
+
+/* Evaluates portfolios [p0,p1) at market days [d0,d1). Outputs are row-major
+ * [p1-p0][d1-d0]. */
+void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
+                        size_t d0, size_t d1, double *im, double *pnl, int8_t *exceed);
+
+#endif

@@ -1,0 +1,35 @@
+/* The backtest configuration: a YAML file read with libyaml, plus command-line
+ * overrides `--set key=value` of any scalar key by its dotted path
+ * (e.g. models.hs99.confidence=0.995). Unknown keys are errors. Every key and
+ * its default is documented in data/configs/default.yaml. */
+#ifndef IM_CONFIG_H
+#define IM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "im_status.h"
+#include "model.h"
+
+#define IM_MAX_MODELS 64
+#define IM_PATH_LEN 1024
+
+typedef struct {
+  char market[IM_PATH_LEN];
+  char portfolios[IM_PATH_LEN];
+  char output[IM_PATH_LEN];
+  int32_t start_day, end_day;   /* days since 1970-01-01; INT32_MIN/MAX when open */
+  long tile_portfolios;         /* 0 = chosen from the problem */
+  long tile_dates;
+  size_t n_models;
+  im_model models[IM_MAX_MODELS];
+  char *text; /* the effective configuration: the file, then the overrides */
+} im_config;
+
+/* Reads path and applies the n overrides "key=value". The message names the
+ * file and line, or the override, and the key. */
+im_status im_config_load(const char *path, char *const *overrides, size_t n, im_config *out,
+                         im_err *err);
+void im_config_clear(im_config *c);
+
+#endif

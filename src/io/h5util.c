@@ -1,0 +1,116 @@
+#include "h5util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+hid_t im_h5_str_type(size_t len) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (t < 0) return t;
+  if (H5Tset_size(t, len) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0) {
+    H5Tclose(t);
+    return -1;
+  }
+  return t;
+}
+
+static herr_t attr_write(hid_t obj, const char *name, hid_t type, const void *v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  if (sp < 0) return -1;
+  if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+  hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t r = a < 0 ? -1 : H5Awrite(a, type, v);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+  return r;
+}
+
+herr_t im_h5_attr_str(hid_t obj, const char *name, const char *value) {
+  hid_t t = im_h5_str_type(strlen(value) + 1);
+  if (t < 0) return -1;
+  herr_t r = attr_write(obj, name, t, value);
+  H5Tclose(t);
+  return r;
+}
+
+herr_t im_h5_attr_double(hid_t obj, const char *name, double v) {
+  return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+herr_t im_h5_attr_int(hid_t obj, const char *name, long v) {
+  return attr_write(obj, name, H5T_NATIVE_LONG, &v);
+}
+
+herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len) {
+  if (H5Aexists(obj, name) <= 0) return -1;
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  herr_t r = -1;
+  hid_t ft = H5Aget_type(a);
+  if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
+    if (H5Tis_variable_str(ft) > 0) {
+      char *s = NULL;
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, H5T_VARIABLE);
+      if (H5Aread(a, mt, &s) >= 0 && s) {
+        snprintf(buf, len, "%s", s);
+        H5free_memory(s);
+        r = 0;
+      }
+      H5Tclose(mt);
+    } else {
+      size_t n = H5Tget_size(ft);
+      char tmp[4096];
+      if (n < sizeof tmp) {
+        hid_t mt = im_h5_str_type(n);
+        memset(tmp, 0, sizeof tmp);
+        if (H5Aread(a, mt, tmp) >= 0) {
+          snprintf(buf, len, "%s", tmp);
+          r = 0;
+        }
+        H5Tclose(mt);
+      }
+    }
+  }
+  if (ft >= 0) H5Tclose(ft);
+  H5Aclose(a);
+  return r;
+}
+
+herr_t im_h5_attr_read_int(hid_t obj, const char *name, long *v) {
+  if (H5Aexists(obj, name) <= 0) return -1;
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  herr_t r = H5Aread(a, H5T_NATIVE_LONG, v);
+  H5Aclose(a);
+  return r;
+}
+
+herr_t im_h5_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                   const void *buf) {
+  hid_t sp = H5Screate_simple(rank, dims, NULL);
+  if (sp < 0) return -1;
+  hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t r = d < 0 ? -1 : H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+  if (d >= 0) H5Dclose(d);
+  H5Sclose(sp);
+  return r;
+}
+
+hid_t im_h5_open_checked(hid_t loc, const char *name, int rank, hsize_t *dims) {
+  if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return -1;
+  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+  if (d < 0) return -1;
+  hid_t sp = H5Dget_space(d);
+  int r = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+  if (r != rank || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return -1;
+  }
+  H5Sclose(sp);
+  return d;
+}
+
+void im_tmp_path(const char *path, long tag, char *out, size_t len) {
+  snprintf(out, len, "%s.tmp.%ld", path, tag);
+}

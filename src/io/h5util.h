@@ -1,0 +1,31 @@
+/* Small helpers over the HDF5 C API shared by the io/ files. Every helper
+ * returns a negative value on failure, like HDF5 itself. */
+#ifndef IM_H5UTIL_H
+#define IM_H5UTIL_H
+
+#include <hdf5.h>
+#include <stddef.h>
+
+/* Fixed-length, NUL-padded string type of `len` bytes (parallel HDF5 cannot
+ * write variable-length string datasets). */
+hid_t im_h5_str_type(size_t len);
+
+herr_t im_h5_attr_str(hid_t obj, const char *name, const char *value);
+herr_t im_h5_attr_double(hid_t obj, const char *name, double v);
+herr_t im_h5_attr_int(hid_t obj, const char *name, long v);
+
+/* Reads a string attribute (fixed or variable length) into buf. */
+herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len);
+herr_t im_h5_attr_read_int(hid_t obj, const char *name, long *v);
+
+/* Creates a dataset of `rank` dims and writes all of buf (serial use). */
+herr_t im_h5_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                   const void *buf);
+
+/* Opens a dataset and checks it has `rank` dims; stores them in dims. */
+hid_t im_h5_open_checked(hid_t loc, const char *name, int rank, hsize_t *dims);
+
+/* The path of a temporary sibling of path ("<path>.tmp.<tag>"). */
+void im_tmp_path(const char *path, long tag, char *out, size_t len);
+
+#endif

@@ -1,0 +1,45 @@
+/* market.h5: daily closes of several underlyings on one gapless UTC calendar.
+ *
+ *   /            attrs: format = "imvar-market", format_version = 1, imvar_version
+ *   /dates       int32 [T]     YYYYMMDD, consecutive days
+ *   /underlyings string [U]    fixed-length names (BTC, ETH, ...)
+ *   /sources     string [U]    the CSV each underlying was imported from
+ *   /close       float64 [U][T] NaN where the source has no row (a gap)
+ *   /present     int8 [U][T]   the gap mask: 1 close present, 0 gap
+ */
+#ifndef IM_MARKET_IO_H
+#define IM_MARKET_IO_H
+
+#include "im_status.h"
+#include "market.h"
+
+/* One underlying's series as read from a CSV: strictly increasing days. */
+typedef struct {
+  char name[IM_NAME_LEN];
+  char source[256];
+  size_t n;
+  int32_t *day;
+  double *close;
+} im_series;
+
+/* Reads a CSV with a header holding `date` (or `timestamp`) and `close`
+ * columns; other columns are ignored. Fails with "file:line: reason" on a
+ * missing column, a malformed date or number, a non-positive price, or a
+ * duplicate or out-of-order date. */
+im_status im_series_read_csv(const char *path, const char *name, im_series *out, im_err *err);
+void im_series_clear(im_series *s);
+
+/* Aligns series on one calendar from the earliest to the latest date. */
+im_status im_market_from_series(const im_series *s, size_t n, im_market *out, im_err *err);
+
+/* Writes market.h5 (serial HDF5) through a temporary name and a rename, so a
+ * failure leaves no partial file. */
+im_status im_market_write_h5(const char *path, const im_market *m, const im_series *src,
+                             im_err *err);
+
+/* Reads market.h5; checks its format attribute and shapes. */
+im_status im_market_read_h5(const char *path, im_market *out, im_err *err);
+
+void im_market_clear(im_market *m);
+
+#endif

@@ -1,0 +1,453 @@
+#include "results_io.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5util.h"
+
+struct im_results {
+  hid_t file;
+  char path[4096];
+  size_t n_port, n_dates, n_models;
+  im_model *models;
+  char (*ids)[IM_PORT_ID_LEN];
+  hid_t *d_im, *d_pnl, *d_exceed; /* [n_models] */
+};
+
+static hid_t stats_type(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(im_bt_stats));
+#define F(name, type) H5Tinsert(t, #name, HOFFSET(im_bt_stats, name), type)
+  F(n_obs, H5T_NATIVE_INT64);
+  F(n_exceed, H5T_NATIVE_INT64);
+  F(expected, H5T_NATIVE_DOUBLE);
+  F(n00, H5T_NATIVE_INT64);
+  F(n01, H5T_NATIVE_INT64);
+  F(n10, H5T_NATIVE_INT64);
+  F(n11, H5T_NATIVE_INT64);
+  F(lr_uc, H5T_NATIVE_DOUBLE);
+  F(p_uc, H5T_NATIVE_DOUBLE);
+  F(lr_ind, H5T_NATIVE_DOUBLE);
+  F(p_ind, H5T_NATIVE_DOUBLE);
+  F(lr_cc, H5T_NATIVE_DOUBLE);
+  F(p_cc, H5T_NATIVE_DOUBLE);
+  F(tl_cumprob, H5T_NATIVE_DOUBLE);
+  F(tl_zone, H5T_NATIVE_INT8);
+#undef F
+  return t;
+}
+
+static hid_t summary_type(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(im_bt_summary));
+#define F(name, type) H5Tinsert(t, #name, HOFFSET(im_bt_summary, name), type)
+  F(n_portfolios, H5T_NATIVE_INT64);
+  F(n_evaluated, H5T_NATIVE_INT64);
+  F(n_obs, H5T_NATIVE_INT64);
+  F(n_exceed, H5T_NATIVE_INT64);
+  F(expected, H5T_NATIVE_DOUBLE);
+  F(exceed_rate, H5T_NATIVE_DOUBLE);
+  F(n_reject_uc, H5T_NATIVE_INT64);
+  F(n_reject_ind, H5T_NATIVE_INT64);
+  F(n_reject_cc, H5T_NATIVE_INT64);
+  F(n_green, H5T_NATIVE_INT64);
+  F(n_yellow, H5T_NATIVE_INT64);
+  F(n_red, H5T_NATIVE_INT64);
+#undef F
+  return t;
+}
+
+static hid_t mpio_fapl(MPI_Comm comm) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
+    H5Pclose(fapl);
+    return -1;
+  }
+  return fapl;
+}
+
+static im_results *alloc_handle(size_t n_models) {
+  im_results *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->file = -1;
+  size_t n = n_models ? n_models : 1;
+  r->models = calloc(n, sizeof *r->models);
+  r->d_im = malloc(n * sizeof(hid_t));
+  r->d_pnl = malloc(n * sizeof(hid_t));
+  r->d_exceed = malloc(n * sizeof(hid_t));
+  if (!r->models || !r->d_im || !r->d_pnl || !r->d_exceed) {
+    free(r->models);
+    free(r->d_im);
+    free(r->d_pnl);
+    free(r->d_exceed);
+    free(r);
+    return NULL;
+  }
+  for (size_t m = 0; m < n; m++) r->d_im[m] = r->d_pnl[m] = r->d_exceed[m] = -1;
+  r->n_models = n_models;
+  return r;
+}
+
+static void free_handle(im_results *r) {
+  for (size_t m = 0; m < r->n_models; m++) {
+    if (r->d_im[m] >= 0) H5Dclose(r->d_im[m]);
+    if (r->d_pnl[m] >= 0) H5Dclose(r->d_pnl[m]);
+    if (r->d_exceed[m] >= 0) H5Dclose(r->d_exceed[m]);
+  }
+  free(r->models);
+  free(r->ids);
+  free(r->d_im);
+  free(r->d_pnl);
+  free(r->d_exceed);
+  free(r);
+}
+
+static hid_t create_2d(hid_t g, const char *name, hid_t type, size_t np, size_t nt,
+                       const void *fill) {
+  hsize_t dims[2] = {np, nt};
+  hid_t sp = H5Screate_simple(2, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_fill_value(dcpl, type, fill);
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+  hid_t d = H5Dcreate2(g, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  return d;
+}
+
+static herr_t write_model_attrs(hid_t g, const im_model *m) {
+  herr_t e = 0;
+  e |= im_h5_attr_str(g, "kind", im_model_kind_name(m->kind));
+  e |= im_h5_attr_str(g, "measure", im_measure_name(m->measure));
+  e |= im_h5_attr_double(g, "confidence", m->confidence);
+  e |= im_h5_attr_int(g, "horizon_days", m->horizon);
+  e |= im_h5_attr_int(g, "window", m->window);
+  e |= im_h5_attr_str(g, "exceedance_rule", "loss > im (strict); -1 = not observed");
+  e |= im_h5_attr_str(g, "overlapping", m->horizon > 1 ? "yes: h-day horizons overlap, so "
+                                                         "exceedances are serially dependent"
+                                                       : "no");
+  return e < 0 ? -1 : 0;
+}
+
+im_status im_results_create(MPI_Comm comm, const char *path, const im_results_meta *meta,
+                            im_results **out, im_err *err) {
+  *out = NULL;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  im_results *r = alloc_handle(meta->n_models);
+  if (!r) return im_err_set(err, IM_ENOMEM, "out of memory");
+  snprintf(r->path, sizeof r->path, "%s", path);
+  r->n_port = meta->n_port;
+  r->n_dates = meta->n_dates;
+  memcpy(r->models, meta->models, meta->n_models * sizeof *r->models);
+  im_status st = IM_OK;
+  hid_t fapl = mpio_fapl(comm), gcpl = -1, gp = -1, gm = -1, tid = -1;
+  r->file = fapl < 0 ? -1 : H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (r->file < 0) {
+    st = im_err_set(err, IM_EIO, "%s: cannot create the results file (is the directory writable?)",
+                    path);
+    goto fail;
+  }
+  herr_t e = 0;
+  e |= im_h5_attr_str(r->file, "format", IM_RESULTS_FORMAT);
+  e |= im_h5_attr_int(r->file, "format_version", IM_RESULTS_FORMAT_VERSION);
+  e |= im_h5_attr_str(r->file, "imvar_version", IMVAR_VERSION);
+  e |= im_h5_attr_str(r->file, "git_revision", IMVAR_GIT_REV);
+  e |= im_h5_attr_str(r->file, "config", meta->config_text);
+  e |= im_h5_attr_int(r->file, "ranks", meta->ranks);
+  e |= im_h5_attr_str(r->file, "created", meta->created);
+
+  hsize_t dt[1] = {meta->n_dates}, dp[1] = {meta->n_port};
+  hid_t sp_t = H5Screate_simple(1, dt, NULL), sp_p = H5Screate_simple(1, dp, NULL);
+  hid_t d_dates = H5Dcreate2(r->file, "dates", H5T_NATIVE_INT32, sp_t, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+  gp = H5Gcreate2(r->file, "portfolios", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  tid = im_h5_str_type(IM_PORT_ID_LEN);
+  hid_t d_ids = gp < 0 ? -1 : H5Dcreate2(gp, "id", tid, sp_p, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  /* Small metadata arrays: rank 0 writes them, the others select nothing. */
+  if (d_dates >= 0 && d_ids >= 0) {
+    if (rank != 0) {
+      H5Sselect_none(sp_t);
+      H5Sselect_none(sp_p);
+    }
+    e |= H5Dwrite(d_dates, H5T_NATIVE_INT32, sp_t, sp_t, H5P_DEFAULT, meta->dates);
+    e |= H5Dwrite(d_ids, tid, sp_p, sp_p, H5P_DEFAULT, meta->ids);
+  } else {
+    e = -1;
+  }
+  if (d_dates >= 0) H5Dclose(d_dates);
+  if (d_ids >= 0) H5Dclose(d_ids);
+  H5Sclose(sp_t);
+  H5Sclose(sp_p);
+
+  gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  gm = H5Gcreate2(r->file, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  const double nan = NAN;
+  const int8_t not_obs = -1;
+  for (size_t m = 0; m < meta->n_models && gm >= 0; m++) {
+    hid_t g = H5Gcreate2(gm, meta->models[m].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || write_model_attrs(g, &meta->models[m]) < 0) e = -1;
+    r->d_im[m] = create_2d(g, "im", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
+    r->d_pnl[m] = create_2d(g, "pnl", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
+    r->d_exceed[m] = create_2d(g, "exceed", H5T_NATIVE_INT8, meta->n_port, meta->n_dates, &not_obs);
+    if (r->d_im[m] < 0 || r->d_pnl[m] < 0 || r->d_exceed[m] < 0) e = -1;
+    if (g >= 0) H5Gclose(g);
+  }
+  if (e < 0 || gm < 0) {
+    st = im_err_set(err, IM_EIO, "%s: cannot write the results layout (disk full?)", path);
+    goto fail;
+  }
+  H5Gclose(gm);
+  H5Gclose(gp);
+  H5Pclose(gcpl);
+  H5Tclose(tid);
+  *out = r;
+  return IM_OK;
+fail:
+  if (gm >= 0) H5Gclose(gm);
+  if (gp >= 0) H5Gclose(gp);
+  if (gcpl >= 0) H5Pclose(gcpl);
+  if (tid >= 0) H5Tclose(tid);
+  if (r->file >= 0) H5Fclose(r->file);
+  free_handle(r);
+  return st;
+}
+
+static herr_t read_model_attrs(hid_t g, const char *name, im_model *m) {
+  char kind[32], measure[16];
+  long h, w;
+  memset(m, 0, sizeof *m);
+  snprintf(m->name, sizeof m->name, "%s", name);
+  if (im_h5_attr_read_str(g, "kind", kind, sizeof kind) < 0 ||
+      im_h5_attr_read_str(g, "measure", measure, sizeof measure) < 0 ||
+      im_h5_attr_read_int(g, "horizon_days", &h) < 0 || im_h5_attr_read_int(g, "window", &w) < 0)
+    return -1;
+  hid_t a = H5Aopen(g, "confidence", H5P_DEFAULT);
+  if (a < 0) return -1;
+  herr_t e = H5Aread(a, H5T_NATIVE_DOUBLE, &m->confidence);
+  H5Aclose(a);
+  if (e < 0 || strcmp(kind, "hs") != 0 || !(m->confidence > 0 && m->confidence < 1)) return -1;
+  m->kind = IM_MODEL_HS;
+  m->measure = strcmp(measure, "es") == 0 ? IM_MEASURE_ES : IM_MEASURE_VAR;
+  m->horizon = (int32_t)h;
+  m->window = (int32_t)w;
+  return 0;
+}
+
+im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_results **out,
+                          im_err *err) {
+  *out = NULL;
+  hid_t fapl = mpio_fapl(comm);
+  hid_t f = H5Fis_hdf5(path) > 0 && fapl >= 0
+                ? H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl)
+                : -1;
+  if (fapl >= 0) H5Pclose(fapl);
+  if (f < 0) return im_err_set(err, IM_EIO, "%s: cannot open as an HDF5 file%s", path,
+                               writable ? " for writing" : "");
+  char fmt[64] = "";
+  long ver = 0;
+  if (im_h5_attr_read_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, IM_RESULTS_FORMAT) ||
+      im_h5_attr_read_int(f, "format_version", &ver) < 0 || ver != IM_RESULTS_FORMAT_VERSION) {
+    H5Fclose(f);
+    return im_err_set(err, IM_EDATA,
+                      "%s: not an imvar results file of this version (format '%s' version %ld; "
+                      "expected '%s' version %d)",
+                      path, fmt, ver, IM_RESULTS_FORMAT, IM_RESULTS_FORMAT_VERSION);
+  }
+  im_status st = IM_OK;
+  hsize_t dt[1], dp[1];
+  hid_t dd = im_h5_open_checked(f, "dates", 1, dt);
+  hid_t di = im_h5_open_checked(f, "portfolios/id", 1, dp);
+  hid_t gm = H5Lexists(f, "models", H5P_DEFAULT) > 0 ? H5Gopen2(f, "models", H5P_DEFAULT) : -1;
+  H5G_info_t info;
+  im_results *r = NULL;
+  if (dd < 0 || di < 0 || gm < 0 || H5Gget_info(gm, &info) < 0 || info.nlinks == 0) {
+    st = im_err_set(err, IM_EDATA, "%s: /dates, /portfolios/id or /models missing", path);
+    goto done;
+  }
+  r = alloc_handle(info.nlinks);
+  if (!r) {
+    st = im_err_set(err, IM_ENOMEM, "out of memory");
+    goto done;
+  }
+  r->file = f;
+  snprintf(r->path, sizeof r->path, "%s", path);
+  r->n_dates = dt[0];
+  r->n_port = dp[0];
+  r->ids = calloc(r->n_port ? r->n_port : 1, sizeof *r->ids);
+  hid_t tid = im_h5_str_type(IM_PORT_ID_LEN);
+  if (!r->ids || H5Dread(di, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->ids) < 0)
+    st = im_err_set(err, IM_EDATA, "%s: cannot read /portfolios/id", path);
+  H5Tclose(tid);
+  for (size_t m = 0; m < r->n_models && !st; m++) {
+    char name[IM_NAME_LEN + 1] = "";
+    ssize_t len = H5Lget_name_by_idx(gm, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, m, name,
+                                     sizeof name, H5P_DEFAULT);
+    hid_t g = len > 0 && len < IM_NAME_LEN ? H5Gopen2(gm, name, H5P_DEFAULT) : -1;
+    hsize_t d2[2];
+    if (g < 0 || read_model_attrs(g, name, &r->models[m]) < 0 ||
+        (r->d_im[m] = im_h5_open_checked(g, "im", 2, d2)) < 0 ||
+        (r->d_pnl[m] = im_h5_open_checked(g, "pnl", 2, d2)) < 0 ||
+        (r->d_exceed[m] = im_h5_open_checked(g, "exceed", 2, d2)) < 0 || d2[0] != r->n_port ||
+        d2[1] != r->n_dates)
+      st = im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", path, name);
+    if (g >= 0) H5Gclose(g);
+  }
+done:
+  if (dd >= 0) H5Dclose(dd);
+  if (di >= 0) H5Dclose(di);
+  if (gm >= 0) H5Gclose(gm);
+  if (st) {
+    if (r) free_handle(r);
+    H5Fclose(f);
+    return st;
+  }
+  *out = r;
+  return IM_OK;
+}
+
+im_status im_results_close(im_results *r, im_err *err) {
+  if (!r) return IM_OK;
+  hid_t f = r->file;
+  char path[4096];
+  snprintf(path, sizeof path, "%s", r->path);
+  free_handle(r);
+  if (H5Fclose(f) < 0) return im_err_set(err, IM_EIO, "%s: close failed (disk full?)", path);
+  return IM_OK;
+}
+
+size_t im_results_n_port(const im_results *r) { return r->n_port; }
+size_t im_results_n_dates(const im_results *r) { return r->n_dates; }
+size_t im_results_n_models(const im_results *r) { return r->n_models; }
+const im_model *im_results_model(const im_results *r, size_t m) { return &r->models[m]; }
+const char (*im_results_ids(const im_results *r))[IM_PORT_ID_LEN] { return (const char(*)[IM_PORT_ID_LEN])r->ids; }
+
+/* Reads or writes the block [p0,p0+np) x [t0,t0+nt) of a 2-D dataset. */
+static herr_t block_io(hid_t d, hid_t type, size_t p0, size_t np, size_t t0, size_t nt, void *buf,
+                       int write) {
+  hsize_t start[2] = {p0, t0}, count[2] = {np, nt};
+  hid_t fs = H5Dget_space(d);
+  hid_t ms = H5Screate_simple(2, count, NULL);
+  herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  if (e >= 0)
+    e = write ? H5Dwrite(d, type, ms, fs, H5P_DEFAULT, buf) : H5Dread(d, type, ms, fs, H5P_DEFAULT, buf);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  return e;
+}
+
+im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
+                                size_t nt, const double *im, const double *pnl,
+                                const int8_t *exceed, im_err *err) {
+  if (block_io(r->d_im[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)im, 1) < 0 ||
+      block_io(r->d_pnl[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)pnl, 1) < 0 ||
+      block_io(r->d_exceed[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed, 1) < 0)
+    return im_err_set(err, IM_EIO, "%s: writing a tile of model %s failed (disk full?)", r->path,
+                      r->models[model].name);
+  return IM_OK;
+}
+
+im_status im_results_read_exceed(im_results *r, size_t model, size_t p0, size_t np,
+                                 int8_t *exceed, im_err *err) {
+  if (block_io(r->d_exceed[model], H5T_NATIVE_INT8, p0, np, 0, r->n_dates, exceed, 0) < 0)
+    return im_err_set(err, IM_EIO, "%s: reading /models/%s/exceed failed", r->path,
+                      r->models[model].name);
+  return IM_OK;
+}
+
+static hid_t model_group(im_results *r, size_t m) {
+  char p[IM_NAME_LEN + 16];
+  snprintf(p, sizeof p, "models/%s", r->models[m].name);
+  return H5Gopen2(r->file, p, H5P_DEFAULT);
+}
+
+im_status im_results_begin_validation(im_results *r, im_err *err) {
+  hid_t ts = stats_type(), tsum = summary_type();
+  herr_t e = 0;
+  for (size_t m = 0; m < r->n_models && e >= 0; m++) {
+    hid_t g = model_group(r, m);
+    if (g < 0) {
+      e = -1;
+      break;
+    }
+    if (H5Lexists(g, "validation", H5P_DEFAULT) > 0) e |= H5Ldelete(g, "validation", H5P_DEFAULT);
+    if (H5Lexists(g, "summary", H5P_DEFAULT) > 0) e |= H5Ldelete(g, "summary", H5P_DEFAULT);
+    hsize_t dp[1] = {r->n_port}, d1[1] = {1};
+    hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
+    hid_t dv = H5Dcreate2(g, "validation", ts, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t ds = H5Dcreate2(g, "summary", tsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (dv < 0 || ds < 0) e = -1;
+    if (dv >= 0) {
+      e |= im_h5_attr_str(dv, "tests",
+                          "Kupiec POF (lr_uc, p_uc; chi2 1), Christoffersen independence "
+                          "(lr_ind, p_ind; chi2 1) and conditional coverage (lr_cc = lr_uc + "
+                          "lr_ind, p_cc; chi2 2); traffic light zone 0 green, 1 yellow, 2 red, "
+                          "-1 no observations");
+      H5Dclose(dv);
+    }
+    if (ds >= 0) {
+      e |= im_h5_attr_double(ds, "test_level", 0.05);
+      H5Dclose(ds);
+    }
+    H5Sclose(sp);
+    H5Sclose(s1);
+    H5Gclose(g);
+  }
+  H5Tclose(ts);
+  H5Tclose(tsum);
+  if (e < 0) return im_err_set(err, IM_EIO, "%s: cannot create the validation datasets", r->path);
+  return IM_OK;
+}
+
+static herr_t rows_io(im_results *r, size_t m, const char *name, hid_t type, size_t p0, size_t np,
+                      void *buf, int write) {
+  hid_t g = model_group(r, m);
+  if (g < 0) return -1;
+  hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+  herr_t e = -1;
+  if (d >= 0) {
+    hsize_t start[1] = {p0}, count[1] = {np};
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, count, NULL);
+    e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (e >= 0)
+      e = write ? H5Dwrite(d, type, ms, fs, H5P_DEFAULT, buf) : H5Dread(d, type, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+  }
+  H5Gclose(g);
+  return e;
+}
+
+im_status im_results_write_validation(im_results *r, size_t model, size_t p0, size_t np,
+                                      const im_bt_stats *rows, im_err *err) {
+  if (np == 0) return IM_OK;
+  hid_t t = stats_type();
+  herr_t e = rows_io(r, model, "validation", t, p0, np, (void *)rows, 1);
+  H5Tclose(t);
+  if (e < 0) return im_err_set(err, IM_EIO, "%s: writing validation rows failed", r->path);
+  return IM_OK;
+}
+
+im_status im_results_read_validation(im_results *r, size_t model, im_bt_stats *rows, im_err *err) {
+  hid_t t = stats_type();
+  herr_t e = rows_io(r, model, "validation", t, 0, r->n_port, rows, 0);
+  H5Tclose(t);
+  if (e < 0)
+    return im_err_set(err, IM_EDATA, "%s: /models/%s/validation missing (run 'imvar validate')",
+                      r->path, r->models[model].name);
+  return IM_OK;
+}
+
+im_status im_results_write_summary(im_results *r, size_t model, const im_bt_summary *s,
+                                   im_err *err) {
+  hid_t t = summary_type();
+  herr_t e = rows_io(r, model, "summary", t, 0, 1, (void *)s, 1);
+  H5Tclose(t);
+  if (e < 0) return im_err_set(err, IM_EIO, "%s: writing the summary failed", r->path);
+  return IM_OK;
+}

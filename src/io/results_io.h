@@ -1,0 +1,78 @@
+/* results.h5, the contract between backtest, validate and report (layout in
+ * README.md, "results.h5"). Written through parallel HDF5: create and close
+ * are collective over the communicator; tile writes and row reads are
+ * independent, so ranks may do them in any number and order. */
+#ifndef IM_RESULTS_IO_H
+#define IM_RESULTS_IO_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backtest.h"
+#include "im_status.h"
+#include "market.h"
+#include "model.h"
+#include "summary.h"
+
+#define IM_RESULTS_FORMAT "imvar-results"
+#define IM_RESULTS_FORMAT_VERSION 1
+
+typedef struct {
+  const char *config_text;
+  const char *created; /* UTC timestamp, the same on every rank */
+  int ranks;
+  size_t n_dates;
+  const int32_t *dates; /* YYYYMMDD */
+  size_t n_port;
+  const char (*ids)[IM_PORT_ID_LEN];
+  size_t n_models;
+  const im_model *models;
+} im_results_meta;
+
+typedef struct im_results im_results;
+
+/* Collective. Creates path (truncating it) with every dataset, filled with
+ * "not observed" until tiles are written. */
+im_status im_results_create(MPI_Comm comm, const char *path, const im_results_meta *meta,
+                            im_results **out, im_err *err);
+
+/* Collective. Opens an existing results file, checking its format. */
+im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_results **out,
+                          im_err *err);
+
+/* Collective. Closes (and frees) the handle; NULL is a no-op. */
+im_status im_results_close(im_results *r, im_err *err);
+
+size_t im_results_n_port(const im_results *r);
+size_t im_results_n_dates(const im_results *r);
+size_t im_results_n_models(const im_results *r);
+/* Model parameters as recorded in the file. */
+const im_model *im_results_model(const im_results *r, size_t m);
+/* Portfolio ids [n_port] as recorded in the file. */
+const char (*im_results_ids(const im_results *r))[IM_PORT_ID_LEN];
+
+/* Independent. Writes a tile of [np][nt] values at (p0, t0). */
+im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
+                                size_t nt, const double *im, const double *pnl,
+                                const int8_t *exceed, im_err *err);
+
+/* Independent. Reads exceed rows [p0, p0+np) x all dates. */
+im_status im_results_read_exceed(im_results *r, size_t model, size_t p0, size_t np,
+                                 int8_t *exceed, im_err *err);
+
+/* Collective. (Re)creates /models/<m>/validation and summary for every model. */
+im_status im_results_begin_validation(im_results *r, im_err *err);
+
+/* Independent. Writes validation rows [p0, p0+np). */
+im_status im_results_write_validation(im_results *r, size_t model, size_t p0, size_t np,
+                                      const im_bt_stats *rows, im_err *err);
+
+/* Independent. Reads all validation rows (n_port) of a model. */
+im_status im_results_read_validation(im_results *r, size_t model, im_bt_stats *rows, im_err *err);
+
+/* Independent: one rank writes the summary of a model. */
+im_status im_results_write_summary(im_results *r, size_t model, const im_bt_summary *s,
+                                   im_err *err);
+
+#endif

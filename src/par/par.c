@@ -1,0 +1,270 @@
+#include "par.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backtest.h"
+#include "calendar.h"
+#include "results_io.h"
+#include "summary.h"
+
+im_status im_par_agree(MPI_Comm comm, im_status local) {
+  int in = (int)local, out = 0;
+  if (MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) return IM_EMPI;
+  return (im_status)out;
+}
+
+/* MPI counts are int: broadcast large buffers in pieces. */
+static int bcast_bytes(void *buf, size_t n, MPI_Comm comm) {
+  char *p = buf;
+  while (n > 0) {
+    int chunk = n > (size_t)INT_MAX ? INT_MAX : (int)n;
+    int rc = MPI_Bcast(p, chunk, MPI_BYTE, 0, comm);
+    if (rc != MPI_SUCCESS) return rc;
+    p += chunk;
+    n -= (size_t)chunk;
+  }
+  return MPI_SUCCESS;
+}
+
+/* Allocates *p on non-root ranks, then broadcasts n bytes into it. */
+static int bcast_alloc(void **p, size_t n, int rank, MPI_Comm comm) {
+  int ok = 1;
+  if (rank != 0) {
+    *p = malloc(n ? n : 1);
+    ok = *p != NULL;
+  }
+  int all_ok = 0;
+  MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+  if (!all_ok) return MPI_ERR_NO_MEM;
+  return bcast_bytes(*p, n, comm);
+}
+
+im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  size_t sizes[6];
+  if (rank == 0) {
+    sizes[0] = job->cfg.text ? strlen(job->cfg.text) + 1 : 0;
+    sizes[1] = job->mkt.n_und;
+    sizes[2] = job->mkt.n_days;
+    sizes[3] = job->book.n_instr;
+    sizes[4] = job->book.n_port;
+    sizes[5] = job->book.n_port ? job->book.pos_start[job->book.n_port] : 0;
+  }
+  /* Pointers in the structs are meaningless on other ranks; they are
+   * replaced by the broadcast arrays below. */
+  int rc = bcast_bytes(sizes, sizeof sizes, comm);
+  if (rc == MPI_SUCCESS) rc = bcast_bytes(job, sizeof *job, comm);
+  if (rc != MPI_SUCCESS) return im_err_set(err, IM_EMPI, "broadcast of the job failed");
+  size_t nu = sizes[1], nd = sizes[2], ni = sizes[3], np = sizes[4], npos = sizes[5];
+  if (rank != 0) {
+    job->cfg.text = NULL;
+    memset(&job->mkt, 0, sizeof job->mkt);
+    memset(&job->book, 0, sizeof job->book);
+    job->mkt.n_und = nu;
+    job->mkt.n_days = nd;
+    job->book.n_instr = ni;
+    job->book.n_port = np;
+  }
+  MPI_Bcast(&job->mkt.day0, 1, MPI_INT32_T, 0, comm);
+  if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->cfg.text, sizes[0], rank, comm);
+  if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->mkt.und, nu * IM_NAME_LEN, rank, comm);
+  if (rc == MPI_SUCCESS)
+    rc = bcast_alloc((void **)&job->mkt.close, nu * nd * sizeof(double), rank, comm);
+  if (rc == MPI_SUCCESS)
+    rc = bcast_alloc((void **)&job->book.instr, ni * sizeof(im_instrument), rank, comm);
+  if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->book.id, np * IM_PORT_ID_LEN, rank, comm);
+  if (rc == MPI_SUCCESS)
+    rc = bcast_alloc((void **)&job->book.pos_start, (np + 1) * sizeof(size_t), rank, comm);
+  if (rc == MPI_SUCCESS)
+    rc = bcast_alloc((void **)&job->book.pos_instr, npos * sizeof(uint32_t), rank, comm);
+  if (rc == MPI_SUCCESS)
+    rc = bcast_alloc((void **)&job->book.pos_qty, npos * sizeof(double), rank, comm);
+  if (rc != MPI_SUCCESS)
+    return im_err_set(err, rc == MPI_ERR_NO_MEM ? IM_ENOMEM : IM_EMPI,
+                      "broadcast of the market data and portfolios failed");
+  return IM_OK;
+}
+
+void im_job_clear(im_job *job) {
+  free(job->cfg.text);
+  free(job->mkt.und);
+  free(job->mkt.close);
+  free(job->book.instr);
+  free(job->book.id);
+  free(job->book.pos_start);
+  free(job->book.pos_instr);
+  free(job->book.pos_qty);
+  memset(job, 0, sizeof *job);
+}
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created, const char *path,
+                          im_par_stats *stats, im_err *err) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const im_config *cfg = &job->cfg;
+  const size_t P = job->book.n_port, T = job->d1 - job->d0, M = cfg->n_models;
+  memset(stats, 0, sizeof *stats);
+
+  int32_t *dates = malloc(T * sizeof *dates);
+  im_status st = dates ? IM_OK : im_err_set(err, IM_ENOMEM, "out of memory");
+  for (size_t t = 0; t < T && dates; t++)
+    dates[t] = im_days_to_yyyymmdd(job->mkt.day0 + (int32_t)(job->d0 + t));
+
+  /* Tile sizes: portfolio blocks large enough to share each date's scenario
+   * matrix widely; date blocks cut so that every rank gets several tiles. */
+  size_t pb = cfg->tile_portfolios ? (size_t)cfg->tile_portfolios : (P < 512 ? P : 512);
+  if (pb > P) pb = P;
+  size_t npb = ceil_div(P, pb);
+  size_t ndb = cfg->tile_dates ? ceil_div(T, (size_t)cfg->tile_dates)
+                               : ceil_div(4 * (size_t)size, M * npb);
+  if (ndb > T) ndb = T;
+  size_t db = ceil_div(T, ndb);
+  ndb = ceil_div(T, db);
+  const size_t n_tiles = M * npb * ndb;
+  stats->tiles = n_tiles;
+
+  im_model_state **state = calloc(M, sizeof *state);
+  im_model_scratch **scratch = calloc(M, sizeof *scratch);
+  double *tim = malloc(pb * db * sizeof *tim), *tpnl = malloc(pb * db * sizeof *tpnl);
+  int8_t *texc = malloc(pb * db * sizeof *texc);
+  if (!st && (!state || !scratch || !tim || !tpnl || !texc))
+    st = im_err_set(err, IM_ENOMEM, "out of memory for tile buffers");
+  for (size_t m = 0; m < M && !st; m++) {
+    st = im_model_prepare(&cfg->models[m], &job->mkt, &job->book, &state[m], err);
+    if (!st && !(scratch[m] = im_model_scratch_alloc(state[m])))
+      st = im_err_set(err, IM_ENOMEM, "out of memory for model %s", cfg->models[m].name);
+  }
+  st = im_par_agree(comm, st);
+
+  im_results *res = NULL;
+  if (!st) {
+    im_results_meta meta = {.config_text = cfg->text,
+                            .created = created,
+                            .ranks = size,
+                            .n_dates = T,
+                            .dates = dates,
+                            .n_port = P,
+                            .ids = (const char(*)[IM_PORT_ID_LEN])job->book.id,
+                            .n_models = M,
+                            .models = cfg->models};
+    st = im_par_agree(comm, im_results_create(comm, path, &meta, &res, err));
+  }
+
+  if (!st) {
+    /* Dynamic schedule: a shared counter on rank 0, advanced with an atomic
+     * fetch-and-add, hands the next tile to whichever rank asks first. Rank
+     * 0 computes too. Which rank computes a tile never changes its values. */
+    MPI_Win win;
+    long *counter = NULL;
+    MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, comm,
+                     &counter, &win);
+    if (rank == 0) {
+      MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
+      *counter = 0;
+      MPI_Win_unlock(0, win);
+    }
+    MPI_Barrier(comm);
+    double t_start = MPI_Wtime();
+    im_status local = IM_OK;
+    for (;;) {
+      const long one = 1;
+      long next = 0;
+      MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
+      MPI_Fetch_and_op(&one, &next, MPI_LONG, 0, 0, MPI_SUM, win);
+      MPI_Win_unlock(0, win);
+      if (next < 0 || (size_t)next >= n_tiles) break;
+      if (local) continue; /* drain the counter; this rank has already failed */
+      size_t tile = (size_t)next, m = tile / (npb * ndb), rest = tile % (npb * ndb);
+      size_t p0 = (rest / ndb) * pb, t0 = (rest % ndb) * db;
+      size_t np = p0 + pb > P ? P - p0 : pb, nt = t0 + db > T ? T - t0 : db;
+      im_model_eval_tile(state[m], scratch[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim,
+                         tpnl, texc);
+      local = im_results_write_tile(res, m, p0, np, t0, nt, tim, tpnl, texc, err);
+      stats->tiles_mine++;
+    }
+    stats->seconds_tiles = MPI_Wtime() - t_start;
+    MPI_Win_free(&win);
+    st = im_par_agree(comm, local);
+  }
+  im_status cst = im_results_close(res, st ? NULL : err);
+  if (!st) st = im_par_agree(comm, cst);
+  for (size_t m = 0; m < M && state; m++) {
+    im_model_state_free(state[m]);
+    if (scratch) im_model_scratch_free(scratch[m]);
+  }
+  free(state);
+  free(scratch);
+  free(tim);
+  free(tpnl);
+  free(texc);
+  free(dates);
+  return st;
+}
+
+im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  im_results *res = NULL;
+  im_status st = im_par_agree(comm, im_results_open(comm, path, 1, &res, err));
+  if (st) return st;
+  st = im_par_agree(comm, im_results_begin_validation(res, err));
+  const size_t P = im_results_n_port(res), T = im_results_n_dates(res);
+  const size_t p_lo = P * (size_t)rank / (size_t)size, p_hi = P * (size_t)(rank + 1) / (size_t)size;
+  /* Portfolio blocks of at most ~16 MiB of exceedance flags. */
+  size_t blk = T ? (16u << 20) / T : 1;
+  if (blk < 1) blk = 1;
+  if (blk > p_hi - p_lo) blk = p_hi - p_lo ? p_hi - p_lo : 1;
+  int8_t *hits = malloc(blk * (T ? T : 1));
+  im_bt_stats *rows = malloc((p_hi - p_lo ? p_hi - p_lo : 1) * sizeof *rows);
+  im_bt_stats *all = rank == 0 ? malloc((P ? P : 1) * sizeof *all) : NULL;
+  int *counts = rank == 0 ? malloc((size_t)size * sizeof *counts) : NULL;
+  int *displs = rank == 0 ? malloc((size_t)size * sizeof *displs) : NULL;
+  im_status local = IM_OK;
+  if (!hits || !rows || (rank == 0 && (!all || !counts || !displs)))
+    local = im_err_set(err, IM_ENOMEM, "out of memory for validation");
+  if (!st) st = im_par_agree(comm, local);
+  for (size_t m = 0; m < im_results_n_models(res) && !st; m++) {
+    const double p = 1.0 - im_results_model(res, m)->confidence;
+    for (size_t b0 = p_lo; b0 < p_hi && !local; b0 += blk) {
+      size_t nb = b0 + blk > p_hi ? p_hi - b0 : blk;
+      local = im_results_read_exceed(res, m, b0, nb, hits, err);
+      for (size_t i = 0; i < nb && !local; i++)
+        local = im_bt_stats_compute(hits + i * T, T, p, &rows[b0 - p_lo + i], err);
+    }
+    if (!local) local = im_results_write_validation(res, m, p_lo, p_hi - p_lo, rows, err);
+    st = im_par_agree(comm, local);
+    if (st) break;
+    /* Rank 0 gathers the rows in portfolio order and sums them in that order
+     * (no floating-point reduction whose order depends on the rank count). */
+    int mine = (int)((p_hi - p_lo) * sizeof *rows);
+    MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
+    if (rank == 0)
+      for (int r = 0, off = 0; r < size; r++) {
+        displs[r] = off;
+        off += counts[r];
+      }
+    MPI_Gatherv(rows, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm);
+    if (rank == 0) {
+      im_bt_summary sum;
+      im_bt_summarise(all, P, 0.05, &sum);
+      local = im_results_write_summary(res, m, &sum, err);
+    }
+    st = im_par_agree(comm, local);
+  }
+  im_status cst = im_results_close(res, st ? NULL : err);
+  if (!st) st = im_par_agree(comm, cst);
+  free(hits);
+  free(rows);
+  free(all);
+  free(counts);
+  free(displs);
+  return st;
+}
