@@ -51,12 +51,12 @@ static void print_table(const im_model *md, const char (*ids)[IM_PORT_ID_LEN], c
   size_t shown = limit && limit < P ? limit : P;
   for (size_t i = 0; i < shown; i++) {
     const im_bt_stats *r = &rows[i];
-    char a[16], b[16], c[16];
+    char a[16], b[16], c[16], rate[16] = "-";
+    if (r->n_obs) snprintf(rate, sizeof rate, "%.3f", 100.0 * (double)r->n_exceed / (double)r->n_obs);
     fmt_p(a, sizeof a, r->p_uc);
     fmt_p(b, sizeof b, r->p_ind);
     fmt_p(c, sizeof c, r->p_cc);
-    double rate = r->n_obs ? 100.0 * (double)r->n_exceed / (double)r->n_obs : NAN;
-    printf("%-24.24s %6lld %5lld %8.2f %7.3f %8s %8s %8s  %s\n", ids[i], (long long)r->n_obs,
+    printf("%-24.24s %6lld %5lld %8.2f %7s %8s %8s %8s  %s\n", ids[i], (long long)r->n_obs,
            (long long)r->n_exceed, r->expected, rate, a, b, c, zone_name(r->tl_zone));
   }
   if (shown < P) printf("... %zu more portfolios (imvar validate --limit 0 shows all)\n", P - shown);
