@@ -48,9 +48,34 @@ static int days_in_month(int y, int m) {
   return m == 2 && leap ? 29 : mdays[m - 1];
 }
 
+/* An optional time of day after the date: [T ]HH:MM[:SS[.fff]] and then
+ * nothing, 'Z' or "+00:00". Other offsets are refused rather than silently
+ * attributed to the wrong UTC day. */
+static bool time_ok(const char *s) {
+  if (*s == '\0') return true;
+  if (*s != 'T' && *s != ' ') return false;
+  s++;
+  int hh = digits(s, 2);
+  if (hh < 0 || hh > 23 || s[2] != ':') return false;
+  int mm = digits(s + 3, 2);
+  if (mm < 0 || mm > 59) return false;
+  s += 5;
+  if (*s == ':') {
+    int ss = digits(s + 1, 2);
+    if (ss < 0 || ss > 60) return false;
+    s += 3;
+    if (*s == '.') {
+      s++;
+      if (!isdigit((unsigned char)*s)) return false;
+      while (isdigit((unsigned char)*s)) s++;
+    }
+  }
+  return strcmp(s, "") == 0 || strcmp(s, "Z") == 0 || strcmp(s, "+00:00") == 0;
+}
+
 bool im_date_parse(const char *s, int32_t *days) {
   if (strlen(s) < 10 || s[4] != '-' || s[7] != '-') return false;
-  if (s[10] != '\0' && s[10] != 'T' && s[10] != ' ') return false;
+  if (!time_ok(s + 10)) return false;
   int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
   if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
   *days = im_days_from_civil(y, m, d);

@@ -12,9 +12,10 @@ int32_t im_days_from_civil(int32_t y, int32_t m, int32_t d);
 /* YYYYMMDD integer of a day number. */
 int32_t im_days_to_yyyymmdd(int32_t days);
 
-/* Parses "YYYY-MM-DD", optionally followed by 'T' or ' ' and a time of day
- * (an ISO 8601 timestamp is truncated to its UTC date). Returns false on any
- * other text or an impossible date such as 2023-02-29. */
+/* Parses "YYYY-MM-DD" (years 1970-9999), optionally followed by 'T' or ' '
+ * and a UTC time of day HH:MM[:SS[.fff]][Z|+00:00] (an ISO 8601 timestamp is
+ * truncated to its UTC date). Returns false on any other text, another UTC
+ * offset, or an impossible date such as 2023-02-29. */
 bool im_date_parse(const char *s, int32_t *days);
 
 /* Writes "YYYY-MM-DD" (11 bytes with the terminator). */

@@ -55,10 +55,10 @@ im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) 
                       (int)md->window);
   if ((size_t)md->window + (size_t)md->horizon > mkt->n_days)
     return im_err_set(err, IM_EINVAL,
-                      "window: %d scenarios of %d-day moves need %d days of history, "
+                      "window: %d scenarios of %d-day moves need %lld days of history, "
                       "longer than the market's %zu days",
-                      (int)md->window, (int)md->horizon, (int)(md->window + md->horizon),
-                      mkt->n_days);
+                      (int)md->window, (int)md->horizon,
+                      (long long)md->window + (long long)md->horizon, mkt->n_days);
   return IM_OK;
 }
 
