@@ -378,7 +378,12 @@ im_status im_results_begin_validation(im_results *r, im_err *err) {
     if (H5Lexists(g, "summary", H5P_DEFAULT) > 0) e |= H5Ldelete(g, "summary", H5P_DEFAULT);
     hsize_t dp[1] = {r->n_port}, d1[1] = {1};
     hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    hid_t dv = H5Dcreate2(g, "validation", ts, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* The file type is packed: the struct's padding bytes never reach the
+     * file, whose bytes must not depend on uninitialised memory. */
+    hid_t tpack = H5Tcopy(ts);
+    H5Tpack(tpack);
+    hid_t dv = H5Dcreate2(g, "validation", tpack, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Tclose(tpack);
     hid_t ds = H5Dcreate2(g, "summary", tsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (dv < 0 || ds < 0) e = -1;
     if (dv >= 0) {
