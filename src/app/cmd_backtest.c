@@ -38,6 +38,7 @@ static im_status load(const char *cfg_path, const char *out, char **sets, size_t
   if (st) return st;
   im_config *c = &job->cfg;
   if (out) snprintf(c->output, sizeof c->output, "%s", out);
+  if (im_output_dir_ok(c->output, err->msg, sizeof err->msg) < 0) return IM_EIO;
   if ((st = im_market_read_h5(c->market, &job->mkt, err))) return st;
   if ((st = im_book_read_csv(c->portfolios, &job->mkt, &job->book, err))) return st;
   for (size_t m = 0; m < c->n_models; m++) {

@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "calendar.h"
+#include "h5util.h"
 #include "market_io.h"
 
 static const char help[] =
@@ -27,6 +28,7 @@ static im_status run(int nargs, char **args, const char *out, im_err *err) {
   im_series *s = calloc((size_t)nargs, sizeof *s);
   if (!s) return im_err_set(err, IM_ENOMEM, "out of memory");
   im_status st = IM_OK;
+  if (im_output_dir_ok(out, err->msg, sizeof err->msg) < 0) st = IM_EIO;
   int n = 0;
   for (; n < nargs && !st; n++) {
     char *eq = strchr(args[n], '=');

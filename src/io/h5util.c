@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 hid_t im_h5_str_type(size_t len) {
   hid_t t = H5Tcopy(H5T_C_S1);
@@ -113,4 +114,20 @@ hid_t im_h5_open_checked(hid_t loc, const char *name, int rank, hsize_t *dims) {
 
 void im_tmp_path(const char *path, long tag, char *out, size_t len) {
   snprintf(out, len, "%s.tmp.%ld", path, tag);
+}
+
+int im_output_dir_ok(const char *path, char *msg, size_t len) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    snprintf(dir, sizeof dir, ".");
+  else if (slash == dir)
+    dir[1] = '\0';
+  else
+    *slash = '\0';
+  if (access(dir, W_OK | X_OK) == 0) return 0;
+  snprintf(msg, len, "%s: cannot write there: directory '%s' does not exist or is not writable",
+           path, dir);
+  return -1;
 }

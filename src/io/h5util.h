@@ -28,4 +28,9 @@ hid_t im_h5_open_checked(hid_t loc, const char *name, int rank, hsize_t *dims);
 /* The path of a temporary sibling of path ("<path>.tmp.<tag>"). */
 void im_tmp_path(const char *path, long tag, char *out, size_t len);
 
+/* Checks that the directory an output file goes to exists and is writable,
+ * so the error names the user's path rather than a temporary one. Returns 0
+ * or -1 with a sentence in msg. */
+int im_output_dir_ok(const char *path, char *msg, size_t len);
+
 #endif
