@@ -11,6 +11,7 @@ PKGS=(
   libyaml-dev
   libcsv-dev
   libcmocka-dev
+  librandom123-dev
 )
 
 missing=()

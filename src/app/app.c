@@ -13,6 +13,7 @@ static const char usage[] =
     "  backtest   margin, realised P&L and exceedances per model x portfolio x date\n"
     "             -> results.h5 (MPI: run under mpirun/srun), then validate\n"
     "  validate   Kupiec, Christoffersen and traffic light per portfolio of a results.h5\n"
+    "  portfolios generate   synthetic account mixes for scale runs\n"
     "\n"
     "'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
     "Exit codes: 0 success, 1 I/O or system failure, 2 bad command line, 3 bad configuration\n"
@@ -54,6 +55,7 @@ int im_run(int argc, char **argv, MPI_Comm comm) {
   if (strcmp(cmd, "import") == 0) return im_cmd_import(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "backtest") == 0) return im_cmd_backtest(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "validate") == 0) return im_cmd_validate(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "portfolios") == 0) return im_cmd_portfolios(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "--version") == 0) {
     if (rank == 0) printf("imvar %s (git %s)\n", IMVAR_VERSION, IMVAR_GIT_REV);
     return IM_EXIT_OK;

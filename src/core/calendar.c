@@ -85,5 +85,8 @@ bool im_date_parse(const char *s, int32_t *days) {
 void im_date_format(int32_t days, char out[11]) {
   int32_t y, m, d;
   civil_from_days(days, &y, &m, &d);
-  snprintf(out, 11, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+  char buf[40];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+  memcpy(out, buf, 10);
+  out[10] = '\0';
 }

@@ -25,13 +25,24 @@ struct im_model_state {
   uint32_t *sig_of; /* [n_port] index into sig */
   uint32_t *cum;    /* [n_sig][n_days+1] usable days before day k */
   size_t lmax;      /* longest span t-k0+1 of any window */
+  /* Every instrument so far is linear in the underlying's relative move:
+   * unit P&L = a (s1/s0 - 1) with a = s0 for spot and linear perpetuals and
+   * a = 1 for a 1-USD inverse contract. So a portfolio is, exactly, its USD
+   * exposure per underlying, E_u = qs_u s0_u + qi_u, and its scenario P&L is
+   * sum_u E_u (R_u - 1): a few vector operations instead of one per position. */
+  size_t *lin_start; /* [n_port+1] */
+  uint32_t *lin_und; /* [n_lin] sorted by underlying within a portfolio */
+  double *lin_qs;    /* coins of spot and linear perpetuals */
+  double *lin_qi;    /* USD contracts of inverse perpetuals */
 };
 
 struct im_model_scratch {
-  double *m;         /* [n_instr][lmax] unit scenario P&L of each instrument */
+  double *d;         /* [n_und][lmax] relative moves R - 1 over the tile's span */
   double *loss;      /* [window] */
-  uint32_t *gather;  /* [window] scenario columns of a window with gaps */
+  double *top;       /* [IM_TOPK_MAX + 1] tail buffer of the selection */
+  uint32_t *gather;  /* [n_sig][window] scenario columns of windows with gaps */
   int64_t *k0;       /* [n_sig] window start day per signature, -1 if none */
+  int8_t *gathered;  /* [n_sig] gather list built for the current date */
 };
 
 const char *im_model_kind_name(im_model_kind k) {
@@ -87,6 +98,10 @@ void im_model_state_free(im_model_state *s) {
   free(s->sig);
   free(s->sig_of);
   free(s->cum);
+  free(s->lin_start);
+  free(s->lin_und);
+  free(s->lin_qs);
+  free(s->lin_qi);
   free(s);
 }
 
@@ -132,6 +147,34 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
       cum[k + 1] = cum[k] + (uint32_t)usable;
     }
   }
+  /* Exposures per (portfolio, underlying), underlyings in increasing order. */
+  size_t npos = np ? book->pos_start[np] : 0;
+  s->lin_start = calloc(np + 1, sizeof *s->lin_start);
+  s->lin_und = malloc((npos ? npos : 1) * sizeof *s->lin_und);
+  s->lin_qs = malloc((npos ? npos : 1) * sizeof *s->lin_qs);
+  s->lin_qi = malloc((npos ? npos : 1) * sizeof *s->lin_qi);
+  if (!s->lin_start || !s->lin_und || !s->lin_qs || !s->lin_qi) goto nomem;
+  size_t n_lin = 0;
+  for (size_t p = 0; p < np; p++) {
+    uint64_t mask = s->sig[s->sig_of[p]];
+    for (size_t u = 0; u < nu; u++) {
+      if (!(mask >> u & 1)) continue;
+      double qs = 0, qi = 0;
+      for (size_t k = book->pos_start[p]; k < book->pos_start[p + 1]; k++) {
+        im_instrument in = book->instr[book->pos_instr[k]];
+        if (in.und != u) continue;
+        if (in.kind == IM_INVPERP)
+          qi += book->pos_qty[k];
+        else
+          qs += book->pos_qty[k];
+      }
+      s->lin_und[n_lin] = (uint32_t)u;
+      s->lin_qs[n_lin] = qs;
+      s->lin_qi[n_lin] = qi;
+      n_lin++;
+    }
+    s->lin_start[p + 1] = n_lin;
+  }
   s->lmax = (size_t)model->window;
   for (size_t j = 0; j < s->n_sig; j++)
     for (size_t t = 0; t < nd; t++) {
@@ -148,12 +191,14 @@ nomem:
 im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
   im_model_scratch *w = calloc(1, sizeof *w);
   if (!w) return NULL;
-  size_t ni = s->book->n_instr ? s->book->n_instr : 1, win = (size_t)s->model.window;
-  w->m = malloc(ni * s->lmax * sizeof *w->m);
+  size_t win = (size_t)s->model.window, nsig = s->n_sig ? s->n_sig : 1;
+  w->d = malloc(s->mkt->n_und * s->lmax * sizeof *w->d);
   w->loss = malloc(win * sizeof *w->loss);
-  w->gather = malloc(win * sizeof *w->gather);
-  w->k0 = malloc((s->n_sig ? s->n_sig : 1) * sizeof *w->k0);
-  if (!w->m || !w->loss || !w->gather || !w->k0) {
+  w->top = malloc((IM_TOPK_MAX + 1) * sizeof *w->top);
+  w->gather = malloc(nsig * win * sizeof *w->gather);
+  w->k0 = malloc(nsig * sizeof *w->k0);
+  w->gathered = malloc(nsig);
+  if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered) {
     im_model_scratch_free(w);
     return NULL;
   }
@@ -162,10 +207,12 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
 
 void im_model_scratch_free(im_model_scratch *w) {
   if (!w) return;
-  free(w->m);
+  free(w->d);
   free(w->loss);
+  free(w->top);
   free(w->gather);
   free(w->k0);
+  free(w->gathered);
   free(w);
 }
 
@@ -180,43 +227,66 @@ static uint64_t present_at(const im_market *mkt, size_t t) {
 /* Realised P&L of portfolio p from the close of t to the close of t+h. */
 static double realised_pnl(const im_model_state *s, size_t p, size_t t) {
   const im_market *mkt = s->mkt;
-  const im_book *b = s->book;
-  size_t t1 = t + (size_t)s->model.horizon;
-  if (t1 >= mkt->n_days) return NAN;
+  const size_t nd = mkt->n_days, t1 = t + (size_t)s->model.horizon;
+  if (t1 >= nd) return NAN;
   double pnl = 0;
-  for (size_t k = b->pos_start[p]; k < b->pos_start[p + 1]; k++) {
-    im_instrument in = b->instr[b->pos_instr[k]];
-    double s0 = mkt->close[in.und * mkt->n_days + t], s1 = mkt->close[in.und * mkt->n_days + t1];
-    pnl += b->pos_qty[k] * im_instrument_pnl(in.kind, s0, s1); /* NaN if a close is missing */
+  for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
+    const double s0 = mkt->close[s->lin_und[j] * nd + t], s1 = mkt->close[s->lin_und[j] * nd + t1];
+    pnl += (s->lin_qs[j] * s0 + s->lin_qi[j]) * (s1 / s0 - 1.0); /* NaN if a close is missing */
   }
   return pnl;
+}
+
+/* Scenario losses of portfolio p over its window: loss[j] = -sum_u E_u d_u[col j]. */
+static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
+                          const double *col0, const uint32_t *gather) {
+  const im_market *mkt = s->mkt;
+  const size_t win = (size_t)s->model.window, nd = mkt->n_days;
+  double *restrict loss = w->loss;
+  for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
+    const uint32_t u = s->lin_und[j];
+    const double e = -(s->lin_qs[j] * mkt->close[u * nd + t] + s->lin_qi[j]);
+    const double *restrict d = gather ? w->d + u * s->lmax : col0 + u * s->lmax;
+    const int first = j == s->lin_start[p];
+    if (gather) {
+      for (size_t i = 0; i < win; i++) loss[i] = (first ? 0.0 : loss[i]) + e * d[gather[i]];
+    } else if (first) {
+      for (size_t i = 0; i < win; i++) loss[i] = e * d[i];
+    } else {
+      for (size_t i = 0; i < win; i++) loss[i] += e * d[i];
+    }
+  }
 }
 
 void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
                         size_t d0, size_t d1, double *im, double *pnl, int8_t *exceed) {
   const im_market *mkt = s->mkt;
-  const im_book *b = s->book;
   const size_t nd = mkt->n_days, nt = d1 - d0, win = (size_t)s->model.window;
   for (size_t t = d0; t < d1; t++) {
     const uint64_t present = present_at(mkt, t);
     /* Window starts of the signatures in this tile, and the earliest. */
-    for (size_t j = 0; j < s->n_sig; j++) w->k0[j] = -2; /* not needed by this tile */
+    for (size_t j = 0; j < s->n_sig; j++) {
+      w->k0[j] = -2; /* not needed by this tile */
+      w->gathered[j] = 0;
+    }
     int64_t kmin = (int64_t)t + 1;
+    uint64_t used = 0;
     for (size_t p = p0; p < p1; p++) {
       uint32_t j = s->sig_of[p];
       if (w->k0[j] != -2) continue;
       w->k0[j] = (s->sig[j] & ~present) ? -1 : window_start(s, j, t);
-      if (w->k0[j] >= 0 && w->k0[j] < kmin) kmin = w->k0[j];
+      if (w->k0[j] >= 0) {
+        used |= s->sig[j];
+        if (w->k0[j] < kmin) kmin = w->k0[j];
+      }
     }
     const size_t span = (size_t)((int64_t)t + 1 - kmin);
-    /* Unit scenario P&L of every instrument over days kmin..t. */
-    for (size_t i = 0; i < b->n_instr && span > 0; i++) {
-      im_instrument in = b->instr[i];
-      double s0 = mkt->close[in.und * nd + t];
-      const double *r = s->ratio + in.und * nd + (size_t)kmin;
-      double *row = w->m + i * s->lmax;
-      if (isnan(s0)) continue; /* no portfolio holding it is evaluated today */
-      for (size_t j = 0; j < span; j++) row[j] = im_instrument_pnl(in.kind, s0, s0 * r[j]);
+    /* Relative moves of every underlying the tile uses, over days kmin..t. */
+    for (size_t u = 0; u < mkt->n_und && span > 0; u++) {
+      if (!(used >> u & 1)) continue;
+      const double *r = s->ratio + u * nd + (size_t)kmin;
+      double *d = w->d + u * s->lmax;
+      for (size_t j = 0; j < span; j++) d[j] = r[j] - 1.0;
     }
     for (size_t p = p0; p < p1; p++) {
       const size_t o = (p - p0) * nt + (t - d0);
@@ -224,30 +294,22 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
       const int64_t k0 = w->k0[sj];
       double v = NAN;
       if (k0 >= 0) {
-        const size_t off = (size_t)(k0 - kmin);
-        const size_t len = t - (size_t)k0 + 1;
-        double *loss = w->loss;
-        memset(loss, 0, win * sizeof *loss);
-        if (len == win) {
-          for (size_t k = b->pos_start[p]; k < b->pos_start[p + 1]; k++) {
-            const double q = b->pos_qty[k];
-            const double *row = w->m + b->pos_instr[k] * s->lmax + off;
-            for (size_t j = 0; j < win; j++) loss[j] -= q * row[j];
-          }
-        } else {
-          /* Gaps inside the span: gather the usable columns. */
-          const uint32_t *cum = s->cum + sj * (nd + 1);
-          size_t n = 0;
-          for (size_t k = (size_t)k0; k <= t; k++)
-            if (cum[k + 1] > cum[k]) w->gather[n++] = (uint32_t)(k - (size_t)kmin);
-          for (size_t k = b->pos_start[p]; k < b->pos_start[p + 1]; k++) {
-            const double q = b->pos_qty[k];
-            const double *row = w->m + b->pos_instr[k] * s->lmax;
-            for (size_t j = 0; j < win; j++) loss[j] -= q * row[w->gather[j]];
+        const uint32_t *gather = NULL;
+        if (t - (size_t)k0 + 1 != win) {
+          /* Gaps inside the span: the usable columns, once per signature. */
+          gather = w->gather + sj * win;
+          if (!w->gathered[sj]) {
+            const uint32_t *cum = s->cum + sj * (nd + 1);
+            uint32_t *g = w->gather + sj * win;
+            size_t n = 0;
+            for (size_t k = (size_t)k0; k <= t; k++)
+              if (cum[k + 1] > cum[k]) g[n++] = (uint32_t)(k - (size_t)kmin);
+            w->gathered[sj] = 1;
           }
         }
-        v = s->model.measure == IM_MEASURE_ES ? im_es_select(loss, win, s->model.confidence)
-                                              : im_var_select(loss, win, s->model.confidence);
+        window_losses(s, w, p, t, w->d + (size_t)(k0 - kmin), gather);
+        v = s->model.measure == IM_MEASURE_ES ? im_es(w->loss, win, s->model.confidence, w->top)
+                                              : im_var(w->loss, win, s->model.confidence, w->top);
         if (v < 0) v = 0; /* margin is never negative */
       }
       const double r = realised_pnl(s, p, t);

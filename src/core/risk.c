@@ -99,3 +99,100 @@ double im_es_sorted_ref(const double *loss, size_t w, double conf, double *scrat
   }
   return m > 0 ? s / m : scratch[0];
 }
+
+/* Inserts v into the descending top[0..n-1] of capacity k; returns the new n. */
+static size_t insert_desc(double *top, size_t n, size_t k, double v) {
+  size_t j = n < k ? n++ : k - 1;
+  while (j > 0 && top[j - 1] < v) {
+    top[j] = top[j - 1];
+    j--;
+  }
+  top[j] = v;
+  return n;
+}
+
+/* GCC/Clang vector extensions: portable SIMD (SSE2 by default, AVX with
+ * -march), used where the compiler would not vectorise comparisons by itself. */
+typedef double v2d __attribute__((vector_size(16)));
+typedef long long v2m __attribute__((vector_size(16)));
+
+static inline v2d load2(const double *p) {
+  v2d v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline v2d max2(v2d a, v2d b) {
+  v2m m = a > b;
+  return (v2d)(((v2m)a & m) | ((v2m)b & ~m));
+}
+
+/* True if any of p[0..7] >= c. */
+static inline int any8_ge(const double *p, double c) {
+  v2d cv = {c, c};
+  v2m m = (load2(p) >= cv) | (load2(p + 2) >= cv) | (load2(p + 4) >= cv) | (load2(p + 6) >= cv);
+  return (m[0] | m[1]) != 0;
+}
+
+/* Lane maxima of x: element i belongs to lane i mod lanes; a vertical max
+ * over contiguous vectors, kept in registers for up to 16 lanes. */
+static inline void lane_max(const double *restrict x, size_t w, size_t lanes, double *lane) {
+  v2d mx[32];
+  for (size_t l = 0; l < lanes / 2; l++) mx[l] = load2(x + 2 * l);
+  size_t base = lanes;
+  for (; base + lanes <= w; base += lanes)
+    for (size_t l = 0; l < lanes / 2; l++) mx[l] = max2(load2(x + base + 2 * l), mx[l]);
+  memcpy(lane, mx, lanes * sizeof *lane);
+  for (size_t i = base; i < w; i++) lane[i - base] = x[i] > lane[i - base] ? x[i] : lane[i - base];
+}
+
+/* Two passes. First, the maxima of interleaved lanes (16, or 64 for longer
+ * tails). The k largest lane maxima are k distinct elements, so the k-th
+ * largest lane maximum is a lower bound c of the k-th largest element, and
+ * only elements >= c can be in the tail; the second pass skips, 8 at a time,
+ * the blocks holding none. */
+void im_top_k(const double *restrict x, size_t w, size_t k, double *restrict top) {
+  size_t n = 0;
+  const size_t lanes = k <= 16 ? 16 : 64;
+  if (w < 4 * lanes || k > lanes) {
+    for (size_t i = 0; i < w; i++)
+      if (n < k || x[i] > top[k - 1]) n = insert_desc(top, n, k, x[i]);
+    return;
+  }
+  double lane[64];
+  if (lanes == 16)
+    lane_max(x, w, 16, lane);
+  else
+    lane_max(x, w, 64, lane);
+  for (size_t l = 0; l < lanes; l++)
+    if (n < k || lane[l] > top[k - 1]) n = insert_desc(top, n, k, lane[l]);
+  const double cut = top[k - 1];
+  n = 0;
+  size_t i = 0;
+  for (;;) {
+    while (i + 8 <= w && !any8_ge(x + i, cut)) i += 8;
+    if (i >= w) break;
+    for (size_t end = i + 8 <= w ? i + 8 : w; i < end; i++) {
+      if (x[i] < cut || (n == k && !(x[i] > top[k - 1]))) continue;
+      n = insert_desc(top, n, k, x[i]);
+    }
+  }
+}
+
+double im_var(double *loss, size_t w, double conf, double *top) {
+  size_t k = im_var_rank(w, conf);
+  if (k > IM_TOPK_MAX) return im_var_select(loss, w, conf);
+  im_top_k(loss, w, k, top);
+  return top[k - 1];
+}
+
+double im_es(double *loss, size_t w, double conf, double *top) {
+  double m = tail_mass(w, conf);
+  size_t whole = (size_t)floor(m);
+  if (whole + 1 > IM_TOPK_MAX || whole >= w) return im_es_select(loss, w, conf);
+  im_top_k(loss, w, whole + 1, top);
+  if (m <= 0) return top[0];
+  double s = 0;
+  for (size_t i = 0; i < whole; i++) s += top[i];
+  return (s + (m - (double)whole) * top[whole]) / m;
+}

@@ -15,8 +15,49 @@ typedef struct {
   uint32_t *port, *instr;
   double *qty;
   size_t port_cap, instr_cap;
+  /* Open-addressing hash of portfolio ids -> index + 1 (0 = empty slot). */
+  size_t *slot;
+  size_t nslot;
   im_book *b;
 } book_ctx;
+
+static uint64_t hash_id(const char *s) {
+  uint64_t h = 1469598103934665603u; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+/* Index of portfolio id, adding it if new; -1 when out of memory. */
+static long port_index(book_ctx *c, const char *id) {
+  im_book *b = c->b;
+  if (2 * (b->n_port + 1) > c->nslot) { /* keep the load factor under 1/2 */
+    size_t n = c->nslot ? 2 * c->nslot : 1024;
+    size_t *slot = calloc(n, sizeof *slot);
+    if (!slot) return -1;
+    for (size_t p = 0; p < b->n_port; p++) {
+      size_t i = hash_id(b->id[p]) & (n - 1);
+      while (slot[i]) i = (i + 1) & (n - 1);
+      slot[i] = p + 1;
+    }
+    free(c->slot);
+    c->slot = slot;
+    c->nslot = n;
+  }
+  size_t i = hash_id(id) & (c->nslot - 1);
+  for (; c->slot[i]; i = (i + 1) & (c->nslot - 1))
+    if (strcmp(b->id[c->slot[i] - 1], id) == 0) return (long)(c->slot[i] - 1);
+  if (b->n_port == c->port_cap) {
+    size_t cap = c->port_cap ? 2 * c->port_cap : 64;
+    char(*ids)[IM_PORT_ID_LEN] = realloc(b->id, cap * sizeof *ids);
+    if (!ids) return -1;
+    b->id = ids;
+    c->port_cap = cap;
+  }
+  memset(b->id[b->n_port], 0, IM_PORT_ID_LEN);
+  strcpy(b->id[b->n_port], id);
+  c->slot[i] = b->n_port + 1;
+  return (long)b->n_port++;
+}
 
 static const char *const cols[3] = {"portfolio", "instrument", "quantity"};
 
@@ -67,21 +108,9 @@ static im_status book_row(void *vctx, char **f, size_t n, size_t line, im_err *e
   if (im_instrument_parse(c->mkt, iname, &in, &ierr))
     return im_err_set(err, IM_EDATA, "%s:%zu: %s", c->path, line, ierr.msg);
 
-  /* A portfolio's rows are usually together: try the last one first. */
-  size_t pi = b->n_port && strcmp(b->id[b->n_port - 1], id) == 0 ? b->n_port - 1 : 0, ii = 0;
-  while (pi < b->n_port && strcmp(b->id[pi], id) != 0) pi++;
-  if (pi == b->n_port) {
-    if (b->n_port == c->port_cap) {
-      size_t cap = c->port_cap ? 2 * c->port_cap : 64;
-      char(*ids)[IM_PORT_ID_LEN] = realloc(b->id, cap * sizeof *ids);
-      if (!ids) return im_err_set(err, IM_ENOMEM, "%s:%zu: out of memory", c->path, line);
-      b->id = ids;
-      c->port_cap = cap;
-    }
-    memset(b->id[pi], 0, IM_PORT_ID_LEN);
-    strcpy(b->id[pi], id);
-    b->n_port++;
-  }
+  long pl = port_index(c, id);
+  if (pl < 0) return im_err_set(err, IM_ENOMEM, "%s:%zu: out of memory", c->path, line);
+  size_t pi = (size_t)pl, ii = 0;
   while (ii < b->n_instr && !(b->instr[ii].und == in.und && b->instr[ii].kind == in.kind)) ii++;
   if (ii == b->n_instr) {
     if (b->n_instr == c->instr_cap) {
@@ -133,6 +162,7 @@ im_status im_book_read_csv(const char *path, const im_market *mkt, im_book *out,
       }
     }
   }
+  free(c.slot);
   free(c.port);
   free(c.instr);
   free(c.qty);
