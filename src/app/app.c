@@ -17,7 +17,7 @@ static const char usage[] =
     "\n"
     "'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
     "Exit codes: 0 success, 1 I/O or system failure, 2 bad command line, 3 bad configuration\n"
-    "or input data.\n";
+    "or input data, 75 backtest stopped by SIGTERM/SIGINT with a checkpoint (--resume).\n";
 
 int im_exit_code(im_status st) {
   switch (st) {

@@ -12,6 +12,7 @@ enum {
   IM_EXIT_FAIL = 1,   /* I/O, memory or MPI failure */
   IM_EXIT_USAGE = 2,  /* bad command line */
   IM_EXIT_INPUT = 3,  /* bad configuration or input data */
+  IM_EXIT_INTERRUPTED = 75, /* stopped by SIGTERM/SIGINT with a checkpoint (EX_TEMPFAIL) */
 };
 
 int im_run(int argc, char **argv, MPI_Comm comm);

@@ -1,6 +1,7 @@
 #include "h5util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,16 +61,14 @@ herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len) {
       H5Tclose(mt);
     } else {
       size_t n = H5Tget_size(ft);
-      char tmp[4096];
-      if (n < sizeof tmp) {
-        hid_t mt = im_h5_str_type(n);
-        memset(tmp, 0, sizeof tmp);
-        if (H5Aread(a, mt, tmp) >= 0) {
-          snprintf(buf, len, "%s", tmp);
-          r = 0;
-        }
-        H5Tclose(mt);
+      char *tmp = calloc(n + 1, 1);
+      hid_t mt = tmp ? im_h5_str_type(n) : -1;
+      if (mt >= 0 && H5Aread(a, mt, tmp) >= 0) {
+        snprintf(buf, len, "%s", tmp);
+        r = strlen(tmp) < len ? 0 : -1; /* a value that does not fit is not returned cut */
       }
+      if (mt >= 0) H5Tclose(mt);
+      free(tmp);
     }
   }
   if (ft >= 0) H5Tclose(ft);

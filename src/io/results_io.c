@@ -15,6 +15,7 @@ struct im_results {
   im_model *models;
   char (*ids)[IM_PORT_ID_LEN];
   hid_t *d_im, *d_pnl, *d_exceed; /* [n_models] */
+  hid_t d_done;                   /* /checkpoint/done, or -1 */
 };
 
 static hid_t stats_type(void) {
@@ -85,11 +86,13 @@ static im_results *alloc_handle(size_t n_models) {
     return NULL;
   }
   for (size_t m = 0; m < n; m++) r->d_im[m] = r->d_pnl[m] = r->d_exceed[m] = -1;
+  r->d_done = -1;
   r->n_models = n_models;
   return r;
 }
 
 static void free_handle(im_results *r) {
+  if (r->d_done >= 0) H5Dclose(r->d_done);
   for (size_t m = 0; m < r->n_models; m++) {
     if (r->d_im[m] >= 0) H5Dclose(r->d_im[m]);
     if (r->d_pnl[m] >= 0) H5Dclose(r->d_pnl[m]);
@@ -197,8 +200,35 @@ im_status im_results_create(MPI_Comm comm, const char *path, const im_results_me
     if (r->d_im[m] < 0 || r->d_pnl[m] < 0 || r->d_exceed[m] < 0) e = -1;
     if (g >= 0) H5Gclose(g);
   }
-  if (e < 0 || gm < 0) {
+  /* Which tiles are finished: written after each tile's data. */
+  hid_t gc = H5Gcreate2(r->file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (gc >= 0) {
+    hsize_t dn[1] = {meta->n_tiles ? meta->n_tiles : 1};
+    hid_t sp = H5Screate_simple(1, dn, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    const uint8_t zero = 0;
+    H5Pset_fill_value(dcpl, H5T_NATIVE_UINT8, &zero);
+    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+    r->d_done = H5Dcreate2(gc, "done", H5T_NATIVE_UINT8, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    e |= im_h5_attr_int(gc, "n_tiles", (long)meta->n_tiles);
+    e |= im_h5_attr_int(gc, "tile_portfolios", (long)meta->tile_portfolios);
+    e |= im_h5_attr_int(gc, "tile_dates", (long)meta->tile_dates);
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)meta->inputs_hash);
+    e |= im_h5_attr_str(gc, "inputs_hash", hash);
+    H5Gclose(gc);
+  }
+  if (e < 0 || gm < 0 || gc < 0 || r->d_done < 0) {
     st = im_err_set(err, IM_EIO, "%s: cannot write the results layout (disk full?)", path);
+    goto fail;
+  }
+  /* All metadata on disk now: tiles only write raw data into space
+   * allocated above, so a run killed at any point can be resumed. */
+  if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0) {
+    st = im_err_set(err, IM_EIO, "%s: flush failed (disk full?)", path);
     goto fail;
   }
   H5Gclose(gm);
@@ -215,6 +245,82 @@ fail:
   if (r->file >= 0) H5Fclose(r->file);
   free_handle(r);
   return st;
+}
+
+im_status im_results_resume(MPI_Comm comm, const char *path, const im_results_meta *meta,
+                            im_results **out, uint8_t *done, im_err *err) {
+  im_results *r = NULL;
+  im_status st = im_results_open(comm, path, 1, &r, err);
+  if (st) return st;
+  char *cfg = malloc(strlen(meta->config_text) + 2);
+  char hash[32], want[32];
+  long nt = -1, tp = -1, td = -1;
+  snprintf(want, sizeof want, "%016llx", (unsigned long long)meta->inputs_hash);
+  hid_t gc = H5Lexists(r->file, "checkpoint", H5P_DEFAULT) > 0
+                 ? H5Gopen2(r->file, "checkpoint", H5P_DEFAULT)
+                 : -1;
+  if (!cfg) {
+    st = im_err_set(err, IM_ENOMEM, "out of memory");
+  } else if (gc < 0 || im_h5_attr_read_int(gc, "n_tiles", &nt) < 0 ||
+             im_h5_attr_read_int(gc, "tile_portfolios", &tp) < 0 ||
+             im_h5_attr_read_int(gc, "tile_dates", &td) < 0 ||
+             im_h5_attr_read_str(gc, "inputs_hash", hash, sizeof hash) < 0) {
+    st = im_err_set(err, IM_EDATA, "%s: no checkpoint to resume from", path);
+  } else if (im_h5_attr_read_str(r->file, "config", cfg, strlen(meta->config_text) + 2) < 0 ||
+             strcmp(cfg, meta->config_text) != 0) {
+    st = im_err_set(err, IM_EINVAL,
+                    "%s: the configuration differs from the interrupted run's; resume with the "
+                    "same configuration and --set options, or start afresh without --resume",
+                    path);
+  } else if (strcmp(hash, want) != 0) {
+    st = im_err_set(err, IM_EINVAL,
+                    "%s: the market or portfolio data differ from the interrupted run's", path);
+  } else if ((size_t)nt != meta->n_tiles || (size_t)tp != meta->tile_portfolios ||
+             (size_t)td != meta->tile_dates || r->n_port != meta->n_port ||
+             r->n_dates != meta->n_dates || r->n_models != meta->n_models) {
+    st = im_err_set(err, IM_EINVAL, "%s: the tiling or shapes differ from the interrupted run's",
+                    path);
+  } else if ((r->d_done = H5Dopen2(gc, "done", H5P_DEFAULT)) < 0 ||
+             H5Dread(r->d_done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) < 0) {
+    st = im_err_set(err, IM_EDATA, "%s: cannot read /checkpoint/done", path);
+  }
+  if (gc >= 0) H5Gclose(gc);
+  free(cfg);
+  if (st) {
+    im_results_close(r, NULL);
+    return st;
+  }
+  *out = r;
+  return IM_OK;
+}
+
+im_status im_results_read_tiling(const char *path, size_t *tile_portfolios, size_t *tile_dates,
+                                 im_err *err) {
+  hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+  long tp = -1, td = -1;
+  hid_t gc = f >= 0 && H5Lexists(f, "checkpoint", H5P_DEFAULT) > 0
+                 ? H5Gopen2(f, "checkpoint", H5P_DEFAULT)
+                 : -1;
+  int ok = gc >= 0 && im_h5_attr_read_int(gc, "tile_portfolios", &tp) >= 0 &&
+           im_h5_attr_read_int(gc, "tile_dates", &td) >= 0 && tp > 0 && td > 0;
+  if (gc >= 0) H5Gclose(gc);
+  if (f >= 0) H5Fclose(f);
+  if (!ok) return im_err_set(err, IM_EDATA, "%s: not a checkpoint of an interrupted backtest", path);
+  *tile_portfolios = (size_t)tp;
+  *tile_dates = (size_t)td;
+  return IM_OK;
+}
+
+im_status im_results_mark_done(im_results *r, size_t tile, im_err *err) {
+  hsize_t start[1] = {tile}, count[1] = {1};
+  const uint8_t one = 1;
+  hid_t fs = H5Dget_space(r->d_done), ms = H5Screate_simple(1, count, NULL);
+  herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  if (e >= 0) e = H5Dwrite(r->d_done, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, &one);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  if (e < 0) return im_err_set(err, IM_EIO, "%s: recording tile %zu failed", r->path, tile);
+  return IM_OK;
 }
 
 static herr_t read_model_attrs(hid_t g, const char *name, im_model *m) {

@@ -28,6 +28,10 @@ typedef struct {
   const char (*ids)[IM_PORT_ID_LEN];
   size_t n_models;
   const im_model *models;
+  /* Checkpoint: the tiling and a hash of the inputs, so that a resumed run
+   * continues exactly the same work. */
+  size_t n_tiles, tile_portfolios, tile_dates;
+  uint64_t inputs_hash;
 } im_results_meta;
 
 typedef struct im_results im_results;
@@ -36,6 +40,20 @@ typedef struct im_results im_results;
  * "not observed" until tiles are written. */
 im_status im_results_create(MPI_Comm comm, const char *path, const im_results_meta *meta,
                             im_results **out, im_err *err);
+
+/* Collective. Reopens a partial results file written by im_results_create
+ * with the same meta (configuration text, inputs hash, shapes and tiling,
+ * else IM_EINVAL saying what differs) and reads which tiles are done into
+ * done[n_tiles]. */
+im_status im_results_resume(MPI_Comm comm, const char *path, const im_results_meta *meta,
+                            im_results **out, uint8_t *done, im_err *err);
+
+/* Serial (one rank). The tiling a partial results file was written with. */
+im_status im_results_read_tiling(const char *path, size_t *tile_portfolios, size_t *tile_dates,
+                                 im_err *err);
+
+/* Independent. Records tile t as finished (after its data is written). */
+im_status im_results_mark_done(im_results *r, size_t tile, im_err *err);
 
 /* Collective. Opens an existing results file, checking its format. */
 im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_results **out,

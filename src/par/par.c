@@ -1,6 +1,7 @@
 #include "par.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,39 +104,102 @@ void im_job_clear(im_job *job) {
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
+/* Tile sizes. Portfolio blocks of up to 512 share each date's scenario
+ * vectors widely; date blocks give a tile about 2^20 evaluations (about a
+ * second of work: the checkpoint granularity), cut further until every rank
+ * has at least 8 tiles to balance. The configuration may fix either. */
+static void plan_tiles(const im_config *cfg, size_t P, size_t T, size_t M, int size, size_t *pb,
+                       size_t *db) {
+  *pb = cfg->tile_portfolios ? (size_t)cfg->tile_portfolios : (P < 512 ? P : 512);
+  if (*pb > P) *pb = P;
+  if (*pb == 0) *pb = 1;
+  if (cfg->tile_dates) {
+    *db = (size_t)cfg->tile_dates;
+  } else {
+    *db = ceil_div((size_t)1 << 20, *pb);
+    size_t want = 8 * (size_t)size, have_pd = M * ceil_div(P, *pb);
+    if (have_pd * ceil_div(T, *db) < want) *db = ceil_div(T, ceil_div(want, have_pd));
+  }
+  if (*db > T) *db = T;
+  if (*db == 0) *db = 1;
+}
+
+/* FNV-1a over the bytes the results depend on, to refuse resuming a
+ * checkpoint with other market data or portfolios. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 1099511628211u;
+  return h;
+}
+
+static uint64_t inputs_hash(const im_job *job) {
+  const im_market *m = &job->mkt;
+  const im_book *b = &job->book;
+  size_t npos = b->pos_start[b->n_port];
+  uint64_t h = 1469598103934665603u;
+  h = fnv(h, &m->day0, sizeof m->day0);
+  h = fnv(h, m->und, m->n_und * IM_NAME_LEN);
+  h = fnv(h, m->close, m->n_und * m->n_days * sizeof *m->close);
+  h = fnv(h, b->instr, b->n_instr * sizeof *b->instr);
+  h = fnv(h, b->id, b->n_port * IM_PORT_ID_LEN);
+  h = fnv(h, b->pos_start, (b->n_port + 1) * sizeof *b->pos_start);
+  h = fnv(h, b->pos_instr, npos * sizeof *b->pos_instr);
+  h = fnv(h, b->pos_qty, npos * sizeof *b->pos_qty);
+  h = fnv(h, &job->d0, sizeof job->d0);
+  return fnv(h, &job->d1, sizeof job->d1);
+}
+
+static void progress_line(double t0, size_t started, size_t total, size_t resumed,
+                          double evals_per_tile, int final) {
+  double el = MPI_Wtime() - t0, rate = el > 0 ? (double)started * evals_per_tile / el : 0;
+  double eta = started ? el * (double)(total - started) / (double)started : 0;
+  fprintf(stderr, "\rimvar backtest: tiles %zu/%zu%s%s, %.3g portfolio-dates/s, elapsed %.0f s, ETA %.0f s%s",
+          started + resumed, total + resumed, resumed ? " (resumed)" : "", final ? " done" : "",
+          rate, el, final ? 0.0 : eta, final ? "\n" : "   ");
+  fflush(stderr);
+}
+
 im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created, const char *path,
-                          im_par_stats *stats, im_err *err) {
+                          const im_par_opts *opts, im_par_stats *stats, im_err *err) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   const im_config *cfg = &job->cfg;
   const size_t P = job->book.n_port, T = job->d1 - job->d0, M = cfg->n_models;
   memset(stats, 0, sizeof *stats);
+  double t_prep = MPI_Wtime();
+
+  size_t pb, db;
+  plan_tiles(cfg, P, T, M, size, &pb, &db);
+  im_status st = IM_OK;
+  if (opts->resume) {
+    /* The checkpoint's tiling, whatever the rank count now. */
+    unsigned long tiling[2] = {pb, db};
+    if (rank == 0) st = im_results_read_tiling(path, &pb, &db, err);
+    tiling[0] = pb;
+    tiling[1] = db;
+    MPI_Bcast(tiling, 2, MPI_UNSIGNED_LONG, 0, comm);
+    pb = tiling[0];
+    db = tiling[1];
+    st = im_par_agree(comm, st);
+    if (st) return st;
+  }
+  const size_t npb = ceil_div(P, pb), ndb = ceil_div(T, db), n_tiles = M * npb * ndb;
+  stats->tiles = n_tiles;
+  stats->tile_portfolios = pb;
+  stats->tile_dates = db;
 
   int32_t *dates = malloc(T * sizeof *dates);
-  im_status st = dates ? IM_OK : im_err_set(err, IM_ENOMEM, "out of memory");
-  for (size_t t = 0; t < T && dates; t++)
-    dates[t] = im_days_to_yyyymmdd(job->mkt.day0 + (int32_t)(job->d0 + t));
-
-  /* Tile sizes: portfolio blocks large enough to share each date's scenario
-   * matrix widely; date blocks cut so that every rank gets several tiles. */
-  size_t pb = cfg->tile_portfolios ? (size_t)cfg->tile_portfolios : (P < 512 ? P : 512);
-  if (pb > P) pb = P;
-  size_t npb = ceil_div(P, pb);
-  size_t ndb = cfg->tile_dates ? ceil_div(T, (size_t)cfg->tile_dates)
-                               : ceil_div(4 * (size_t)size, M * npb);
-  if (ndb > T) ndb = T;
-  size_t db = ceil_div(T, ndb);
-  ndb = ceil_div(T, db);
-  const size_t n_tiles = M * npb * ndb;
-  stats->tiles = n_tiles;
-
+  uint8_t *done = calloc(n_tiles, 1);
+  size_t *pending = malloc(n_tiles * sizeof *pending);
   im_model_state **state = calloc(M, sizeof *state);
   im_model_scratch **scratch = calloc(M, sizeof *scratch);
   double *tim = malloc(pb * db * sizeof *tim), *tpnl = malloc(pb * db * sizeof *tpnl);
   int8_t *texc = malloc(pb * db * sizeof *texc);
-  if (!st && (!state || !scratch || !tim || !tpnl || !texc))
+  if (!dates || !done || !pending || !state || !scratch || !tim || !tpnl || !texc)
     st = im_err_set(err, IM_ENOMEM, "out of memory for tile buffers");
+  for (size_t t = 0; t < T && !st; t++)
+    dates[t] = im_days_to_yyyymmdd(job->mkt.day0 + (int32_t)(job->d0 + t));
   for (size_t m = 0; m < M && !st; m++) {
     st = im_model_prepare(&cfg->models[m], &job->mkt, &job->book, &state[m], err);
     if (!st && !(scratch[m] = im_model_scratch_alloc(state[m])))
@@ -153,14 +217,27 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
                             .n_port = P,
                             .ids = (const char(*)[IM_PORT_ID_LEN])job->book.id,
                             .n_models = M,
-                            .models = cfg->models};
-    st = im_par_agree(comm, im_results_create(comm, path, &meta, &res, err));
+                            .models = cfg->models,
+                            .n_tiles = n_tiles,
+                            .tile_portfolios = pb,
+                            .tile_dates = db,
+                            .inputs_hash = inputs_hash(job)};
+    st = opts->resume ? im_results_resume(comm, path, &meta, &res, done, err)
+                      : im_results_create(comm, path, &meta, &res, err);
+    st = im_par_agree(comm, st);
   }
+  size_t n_pending = 0;
+  for (size_t i = 0; i < n_tiles && !st; i++)
+    if (!done[i]) pending[n_pending++] = i;
+  stats->tiles_resumed = n_tiles - n_pending;
+  stats->seconds_prepare = MPI_Wtime() - t_prep;
 
   if (!st) {
     /* Dynamic schedule: a shared counter on rank 0, advanced with an atomic
-     * fetch-and-add, hands the next tile to whichever rank asks first. Rank
-     * 0 computes too. Which rank computes a tile never changes its values. */
+     * fetch-and-add, hands the next pending tile to whichever rank asks
+     * first; rank 0 computes too. Which rank computes a tile never changes
+     * its values. A rank asked to stop pushes the counter past the end, so
+     * that every rank stops after its current tile. */
     MPI_Win win;
     long *counter = NULL;
     MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, comm,
@@ -171,27 +248,52 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
       MPI_Win_unlock(0, win);
     }
     MPI_Barrier(comm);
-    double t_start = MPI_Wtime();
+    const double t_start = MPI_Wtime(), evals_per_tile = (double)(pb * db);
+    double last_print = t_start;
     im_status local = IM_OK;
+    int stopped = 0;
+    /* Fault injection for the tests: behave as if SIGTERM arrived once this
+     * rank has finished that many tiles. */
+    const char *fault = getenv("IMVAR_FAULT_STOP_AFTER_TILES");
+    const long stop_after = fault ? atol(fault) : -1;
     for (;;) {
-      const long one = 1;
       long next = 0;
+      const int fault_now = stop_after >= 0 && (long)stats->tiles_mine >= stop_after;
+      if (((opts->stop && *opts->stop) || fault_now) && !stopped) {
+        const long past = (long)n_pending + size + 1;
+        stopped = 1;
+        MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
+        MPI_Accumulate(&past, 1, MPI_LONG, 0, 0, 1, MPI_LONG, MPI_REPLACE, win);
+        MPI_Win_unlock(0, win);
+      }
+      const long one = 1;
       MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
       MPI_Fetch_and_op(&one, &next, MPI_LONG, 0, 0, MPI_SUM, win);
       MPI_Win_unlock(0, win);
-      if (next < 0 || (size_t)next >= n_tiles) break;
+      if (next < 0 || (size_t)next >= n_pending) break;
       if (local) continue; /* drain the counter; this rank has already failed */
-      size_t tile = (size_t)next, m = tile / (npb * ndb), rest = tile % (npb * ndb);
+      size_t tile = pending[next], m = tile / (npb * ndb), rest = tile % (npb * ndb);
       size_t p0 = (rest / ndb) * pb, t0 = (rest % ndb) * db;
       size_t np = p0 + pb > P ? P - p0 : pb, nt = t0 + db > T ? T - t0 : db;
       im_model_eval_tile(state[m], scratch[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim,
                          tpnl, texc);
       local = im_results_write_tile(res, m, p0, np, t0, nt, tim, tpnl, texc, err);
-      stats->tiles_mine++;
+      if (!local) local = im_results_mark_done(res, tile, err);
+      if (!local) stats->tiles_mine++;
+      if (rank == 0 && opts->progress && MPI_Wtime() - last_print >= 1.0) {
+        progress_line(t_start, (size_t)next + 1, n_pending, stats->tiles_resumed, evals_per_tile, 0);
+        last_print = MPI_Wtime();
+      }
     }
     stats->seconds_tiles = MPI_Wtime() - t_start;
     MPI_Win_free(&win);
     st = im_par_agree(comm, local);
+    unsigned long mine = stats->tiles_mine, all = 0;
+    MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED_LONG, MPI_SUM, comm);
+    stats->tiles_done = all;
+    stats->interrupted = all < n_pending;
+    if (rank == 0 && opts->progress)
+      progress_line(t_start, all, n_pending, stats->tiles_resumed, evals_per_tile, 1);
   }
   im_status cst = im_results_close(res, st ? NULL : err);
   if (!st) st = im_par_agree(comm, cst);
@@ -205,6 +307,8 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   free(tpnl);
   free(texc);
   free(dates);
+  free(done);
+  free(pending);
   return st;
 }
 

@@ -17,5 +17,5 @@ expect '^btc_spot_long +182 '
 expect '^small_sol_perp_short +182 '
 expect '^summary: 17 of 17 portfolios evaluated'
 [ -s "$work/results.h5" ] || { echo "no results.h5"; fail=1; }
-ls "$work" | grep -q tmp && { echo "temporary file left"; fail=1; }
+ls "$work" | grep -qE "tmp|partial" && { echo "temporary file left"; fail=1; }
 exit $fail
