@@ -12,7 +12,8 @@ static const char usage[] =
     "  import     CSV closes -> market.h5 (aligned daily UTC calendar, gap mask)\n"
     "  backtest   margin, realised P&L and exceedances per model x portfolio x date\n"
     "             -> results.h5 (MPI: run under mpirun/srun), then validate\n"
-    "  validate   Kupiec, Christoffersen and traffic light per portfolio of a results.h5\n"
+    "  validate   the backtest battery per portfolio of a results.h5\n"
+    "  stats      the whole backtest battery on any pnl,margin (or hit) CSV series\n"
     "  portfolios generate   synthetic account mixes for scale runs\n"
     "\n"
     "'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
@@ -55,6 +56,7 @@ int im_run(int argc, char **argv, MPI_Comm comm) {
   if (strcmp(cmd, "import") == 0) return im_cmd_import(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "backtest") == 0) return im_cmd_backtest(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "validate") == 0) return im_cmd_validate(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "stats") == 0) return im_cmd_stats(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "portfolios") == 0) return im_cmd_portfolios(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "--version") == 0) {
     if (rank == 0) printf("imvar %s (git %s)\n", IMVAR_VERSION, IMVAR_GIT_REV);

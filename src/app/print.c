@@ -4,6 +4,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "results_io.h"
 #include "summary.h"
@@ -13,11 +14,11 @@ static const char *zone_name(int z) {
 }
 
 /* JSON has no NaN: an undefined statistic is null. %.17g round-trips. */
-static void jnum(const char *key, double v, int comma) {
+static void jnum(const char *sep, const char *key, double v) {
   if (isfinite(v))
-    printf("\"%s\": %.17g%s", key, v, comma ? ", " : "");
+    printf("%s\"%s\": %.17g", sep, key, v);
   else
-    printf("\"%s\": null%s", key, comma ? ", " : "");
+    printf("%s\"%s\": null", sep, key);
 }
 
 static void jstr(const char *s) {
@@ -46,18 +47,22 @@ static void print_table(const im_model *md, const char (*ids)[IM_PORT_ID_LEN], c
   printf("\nmodel %s: %s %s, confidence %.4g, horizon %d d, window %d\n", md->name,
          im_model_kind_name(md->kind), im_measure_name(md->measure), md->confidence,
          (int)md->horizon, (int)md->window);
-  printf("%-24s %6s %5s %8s %7s %8s %8s %8s  %s\n", "portfolio", "obs", "exc", "expected", "rate%",
-         "p_uc", "p_ind", "p_cc", "zone");
+  printf("%-24s %6s %5s %8s %7s %8s %8s %8s %8s %8s  %-6s %s\n", "portfolio", "obs", "exc",
+         "expected", "rate%", "p_uc", "p_ind", "p_cc", "p_dur", "p_dq", "zone",
+         md->horizon > 1 ? "zone(overlap)" : "");
   size_t shown = limit && limit < P ? limit : P;
   for (size_t i = 0; i < shown; i++) {
     const im_bt_stats *r = &rows[i];
-    char a[16], b[16], c[16], rate[16] = "-";
+    char a[16], b[16], c[16], d[16], q[16], rate[16] = "-";
     if (r->n_obs) snprintf(rate, sizeof rate, "%.3f", 100.0 * (double)r->n_exceed / (double)r->n_obs);
     fmt_p(a, sizeof a, r->p_uc);
     fmt_p(b, sizeof b, r->p_ind);
     fmt_p(c, sizeof c, r->p_cc);
-    printf("%-24.24s %6lld %5lld %8.2f %7s %8s %8s %8s  %s\n", ids[i], (long long)r->n_obs,
-           (long long)r->n_exceed, r->expected, rate, a, b, c, zone_name(r->tl_zone));
+    fmt_p(d, sizeof d, r->dur_p);
+    fmt_p(q, sizeof q, r->dq_p);
+    printf("%-24.24s %6lld %5lld %8.2f %7s %8s %8s %8s %8s %8s  %-6s %s\n", ids[i],
+           (long long)r->n_obs, (long long)r->n_exceed, r->expected, rate, a, b, c, d, q,
+           zone_name(r->tl_zone), md->horizon > 1 ? zone_name(r->tl_zone_overlap) : "");
   }
   if (shown < P) printf("... %zu more portfolios (imvar validate --limit 0 shows all)\n", P - shown);
   printf("summary: %lld of %lld portfolios evaluated, %lld exceedances in %lld observations "
@@ -67,6 +72,41 @@ static void print_table(const im_model *md, const char (*ids)[IM_PORT_ID_LEN], c
          (long long)s->n_obs, 100.0 * s->exceed_rate, 100.0 * (1.0 - md->confidence),
          (long long)s->n_reject_uc, (long long)s->n_reject_ind, (long long)s->n_reject_cc,
          (long long)s->n_green, (long long)s->n_yellow, (long long)s->n_red);
+  printf("multiple testing: a correct model would see %.1f Kupiec rejections (95%% band %.0f-%.0f); "
+         "Benjamini-Hochberg at FDR 5%%: Kupiec %lld, conditional coverage %lld\n",
+         s->expected_rejections, s->reject_band_lo, s->reject_band_hi,
+         (long long)s->n_bh_reject_uc, (long long)s->n_bh_reject_cc);
+  if (md->horizon > 1)
+    printf("note: %d-day horizons overlap, so exceedances are serially dependent: the "
+           "independence tests over-reject; see zone(overlap) and /models/%s/"
+           "validation_subsamples\n", (int)md->horizon, md->name);
+}
+
+void im_print_stats_fields(const im_bt_stats *r) {
+  const char *sep = "";
+#define I64(f) printf("%s\"" #f "\": %lld", sep, (long long)r->f), sep = ", ";
+#define F64(f) jnum(sep, #f, r->f), sep = ", ";
+#define I8(f) /* zones as names, the rest as numbers */                               \
+  if (strstr(#f, "zone"))                                                            \
+    printf(r->f >= 0 ? "%s\"" #f "\": \"%s\"" : "%s\"" #f "\": null", sep, zone_name(r->f)); \
+  else                                                                               \
+    printf("%s\"" #f "\": %d", sep, (int)r->f);                                        \
+  sep = ", ";
+  IM_BT_STATS_FIELDS(I64, F64, I8)
+#undef I64
+#undef F64
+#undef I8
+}
+
+static void print_json_summary(const im_bt_summary *s) {
+  const char *sep = "";
+  putchar('{');
+#define I64(f) printf("%s\"" #f "\": %lld", sep, (long long)s->f), sep = ", ";
+#define F64(f) jnum(sep, #f, s->f), sep = ", ";
+  IM_BT_SUMMARY_FIELDS(I64, F64)
+#undef I64
+#undef F64
+  putchar('}');
 }
 
 static void print_json_model(const im_model *md, const char (*ids)[IM_PORT_ID_LEN],
@@ -75,38 +115,17 @@ static void print_json_model(const im_model *md, const char (*ids)[IM_PORT_ID_LE
   jstr(md->name);
   printf(", \"kind\": \"%s\", \"measure\": \"%s\", ", im_model_kind_name(md->kind),
          im_measure_name(md->measure));
-  jnum("confidence", md->confidence, 1);
-  printf("\"horizon_days\": %d, \"window\": %d,\n", (int)md->horizon, (int)md->window);
-  printf("     \"summary\": {\"n_portfolios\": %lld, \"n_evaluated\": %lld, \"n_obs\": %lld, "
-         "\"n_exceed\": %lld, ",
-         (long long)s->n_portfolios, (long long)s->n_evaluated, (long long)s->n_obs,
-         (long long)s->n_exceed);
-  jnum("expected", s->expected, 1);
-  jnum("exceed_rate", s->exceed_rate, 1);
-  printf("\"n_reject_uc\": %lld, \"n_reject_ind\": %lld, \"n_reject_cc\": %lld, \"n_green\": "
-         "%lld, \"n_yellow\": %lld, \"n_red\": %lld},\n",
-         (long long)s->n_reject_uc, (long long)s->n_reject_ind, (long long)s->n_reject_cc,
-         (long long)s->n_green, (long long)s->n_yellow, (long long)s->n_red);
-  printf("     \"portfolios\": [\n");
+  jnum("", "confidence", md->confidence);
+  printf(", \"horizon_days\": %d, \"window\": %d,\n     \"summary\": ", (int)md->horizon,
+         (int)md->window);
+  print_json_summary(s);
+  printf(",\n     \"portfolios\": [\n");
   for (size_t i = 0; i < P; i++) {
-    const im_bt_stats *r = &rows[i];
     printf("       {\"id\": ");
     jstr(ids[i]);
-    printf(", \"n_obs\": %lld, \"n_exceed\": %lld, ", (long long)r->n_obs, (long long)r->n_exceed);
-    jnum("expected", r->expected, 1);
-    printf("\"n00\": %lld, \"n01\": %lld, \"n10\": %lld, \"n11\": %lld, ", (long long)r->n00,
-           (long long)r->n01, (long long)r->n10, (long long)r->n11);
-    jnum("lr_uc", r->lr_uc, 1);
-    jnum("p_uc", r->p_uc, 1);
-    jnum("lr_ind", r->lr_ind, 1);
-    jnum("p_ind", r->p_ind, 1);
-    jnum("lr_cc", r->lr_cc, 1);
-    jnum("p_cc", r->p_cc, 1);
-    jnum("tl_cumprob", r->tl_cumprob, 1);
-    if (r->tl_zone >= 0)
-      printf("\"tl_zone\": \"%s\"}%s\n", zone_name(r->tl_zone), i + 1 < P ? "," : "");
-    else
-      printf("\"tl_zone\": null}%s\n", i + 1 < P ? "," : "");
+    printf(", ");
+    im_print_stats_fields(&rows[i]);
+    printf("}%s\n", i + 1 < P ? "," : "");
   }
   printf("     ]}%s\n", last ? "" : ",");
 }

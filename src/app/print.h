@@ -4,7 +4,12 @@
 
 #include <stddef.h>
 
+#include "backtest.h"
 #include "im_status.h"
+
+/* Every field of a statistics row as JSON members "key": value separated by
+ * commas, without braces (NaN -> null, zones as names). */
+void im_print_stats_fields(const im_bt_stats *r);
 
 /* Serial (call on one rank). limit = most portfolio rows per model in the
  * table (0 = all); JSON always has every row. */

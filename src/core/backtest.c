@@ -422,6 +422,8 @@ static im_status battery(const series *s, double p, const im_bt_opts *o, im_bt_s
                          im_err *err) {
   im_bt_stats st;
   memset(&st, 0, sizeof st);
+  st.overlap_green_max = st.overlap_yellow_max = -1;
+  st.tl_zone_overlap = -1;
   int64_t trans[2][2] = {{0, 0}, {0, 0}};
   for (size_t i = 0; i < s->len; i++) {
     const int h = s->hits[series_pos(s, i)];
@@ -579,15 +581,25 @@ static void philox_normal_pair(uint64_t seed, uint64_t sim, uint32_t block, doub
 #define OVERLAP_MAX_SIMS 1000000000000ull
 #define OVERLAP_MAX_MOVES (1ull << 33)
 
-/* counts[k] = simulations with exactly k exceedances, k = 0..n_obs. */
-static im_status overlap_counts(size_t n_obs, size_t h, double p, uint64_t seed, size_t n_sims,
-                                uint64_t *counts, im_err *err) {
-  const size_t len = n_obs + h - 1;
+/* counts[j][k] = simulations with exactly k exceedances among their first
+ * n_obs[j] overlapping sums (k = 0..n_obs[j]; row j has n_max + 1 entries).
+ * One path of n_max sums serves every length: the sums are stationary, so a
+ * prefix of length n has the distribution of any n consecutive sums. */
+static im_status overlap_counts(const size_t *n_obs, size_t m, size_t h, double p, uint64_t seed,
+                                size_t n_sims, uint64_t *counts, im_err *err) {
+  size_t n_max = 0;
+  for (size_t j = 0; j < m; j++)
+    if (n_obs[j] > n_max) n_max = n_obs[j];
+  const size_t len = n_max + h - 1;
   double *prefix = malloc((len + 2) * sizeof *prefix);
-  if (!prefix)
+  size_t *hits = malloc((n_max + 1) * sizeof *hits);
+  if (!prefix || !hits) {
+    free(prefix);
+    free(hits);
     return im_err_set(err, IM_ENOMEM, "backtest: no memory for %zu simulated moves", len);
+  }
   const double cut = sqrt((double)h) * gsl_cdf_ugaussian_Qinv(p);
-  memset(counts, 0, (n_obs + 1) * sizeof *counts);
+  memset(counts, 0, m * (n_max + 1) * sizeof *counts);
   for (size_t sim = 0; sim < n_sims; sim++) {
     /* prefix[j] = X_0 + ... + X_{j-1}; S_t = prefix[t+h] - prefix[t]. */
     prefix[0] = 0.0;
@@ -597,11 +609,12 @@ static im_status overlap_counts(size_t n_obs, size_t h, double p, uint64_t seed,
       prefix[j + 1] = prefix[j] + z0;
       if (j + 1 < len) prefix[j + 2] = prefix[j + 1] + z1;
     }
-    size_t x = 0;
-    for (size_t t = 0; t < n_obs; t++) x += prefix[t + h] - prefix[t] > cut;
-    counts[x]++;
+    hits[0] = 0; /* hits[t] = exceedances among the first t sums */
+    for (size_t t = 0; t < n_max; t++) hits[t + 1] = hits[t] + (prefix[t + h] - prefix[t] > cut);
+    for (size_t j = 0; j < m; j++) counts[j * (n_max + 1) + hits[n_obs[j]]]++;
   }
   free(prefix);
+  free(hits);
   return IM_OK;
 }
 
@@ -629,7 +642,7 @@ im_status im_bt_overlap_cdf(size_t n_obs, size_t h, double p, uint64_t seed, siz
   uint64_t *counts = malloc((n_obs + 1) * sizeof *counts);
   if (!counts)
     return im_err_set(err, IM_ENOMEM, "backtest: no memory for %zu count bins", n_obs + 1);
-  rc = overlap_counts(n_obs, h, p, seed, n_sims, counts, err);
+  rc = overlap_counts(&n_obs, 1, h, p, seed, n_sims, counts, err);
   if (rc == IM_OK) {
     uint64_t cum = 0;
     for (size_t k = 0; k <= n_obs; k++) {
@@ -643,28 +656,77 @@ im_status im_bt_overlap_cdf(size_t n_obs, size_t h, double p, uint64_t seed, siz
 
 im_status im_bt_overlap_bounds(size_t n_obs, size_t h, double p, uint64_t seed, size_t n_sims,
                                int64_t *green_max, int64_t *yellow_max, im_err *err) {
-  im_status rc = overlap_check(n_obs, h, p, n_sims, err);
-  if (rc != IM_OK) return rc;
-  if (!green_max || !yellow_max)
-    return im_err_set(err, IM_EINVAL, "backtest: bound output pointer is NULL");
-  uint64_t *counts = malloc((n_obs + 1) * sizeof *counts);
+  return im_bt_overlap_bounds_multi(&n_obs, 1, h, p, seed, n_sims, green_max, yellow_max, err);
+}
+
+im_status im_bt_overlap_bounds_multi(const size_t *n_obs, size_t m, size_t h, double p,
+                                     uint64_t seed, size_t n_sims, int64_t *green_max,
+                                     int64_t *yellow_max, im_err *err) {
+  if (m == 0) return IM_OK;
+  if (!n_obs || !green_max || !yellow_max)
+    return im_err_set(err, IM_EINVAL, "backtest: overlap bounds: NULL pointer");
+  size_t n_max = 0;
+  for (size_t j = 0; j < m; j++) {
+    im_status rc = overlap_check(n_obs[j], h, p, n_sims, err);
+    if (rc != IM_OK) return rc;
+    if (n_obs[j] > n_max) n_max = n_obs[j];
+  }
+  uint64_t *counts = malloc(m * (n_max + 1) * sizeof *counts);
   if (!counts)
-    return im_err_set(err, IM_ENOMEM, "backtest: no memory for %zu count bins", n_obs + 1);
-  rc = overlap_counts(n_obs, h, p, seed, n_sims, counts, err);
-  if (rc == IM_OK) {
+    return im_err_set(err, IM_ENOMEM, "backtest: no memory for %zu x %zu count bins", m, n_max + 1);
+  im_status rc = overlap_counts(n_obs, m, h, p, seed, n_sims, counts, err);
+  for (size_t j = 0; j < m && rc == IM_OK; j++) {
     /* F(k) <= 0.95 <=> 100 cum <= 95 S and F(k) <= 0.9999 <=> 10000 cum <=
      * 9999 S, exactly in integers (S <= 1e12, so no overflow). */
-    const uint64_t S = (uint64_t)n_sims;
+    const uint64_t S = (uint64_t)n_sims, *c = counts + j * (n_max + 1);
     int64_t g = -1, y = -1;
     uint64_t cum = 0;
-    for (size_t k = 0; k <= n_obs; k++) {
-      cum += counts[k];
+    for (size_t k = 0; k <= n_obs[j]; k++) {
+      cum += c[k];
       if (100 * cum <= 95 * S) g = (int64_t)k;
       if (10000 * cum <= 9999 * S) y = (int64_t)k;
     }
-    *green_max = g;
-    *yellow_max = y;
+    green_max[j] = g;
+    yellow_max[j] = y;
   }
   free(counts);
+  return rc;
+}
+
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+im_status im_bt_fill_overlap(im_bt_stats *rows, size_t n, size_t h, double p, uint64_t seed,
+                             size_t n_sims, im_err *err) {
+  if (h <= 1) {
+    for (size_t i = 0; i < n; i++) rows[i].tl_zone_overlap = rows[i].tl_zone;
+    return IM_OK;
+  }
+  size_t *len = malloc((n ? n : 1) * sizeof *len), m = 0;
+  if (!len) return im_err_set(err, IM_ENOMEM, "backtest: out of memory");
+  for (size_t i = 0; i < n; i++)
+    if (rows[i].n_obs > 0) len[m++] = (size_t)rows[i].n_obs;
+  qsort(len, m, sizeof *len, cmp_size);
+  size_t d = 0;
+  for (size_t i = 0; i < m; i++)
+    if (d == 0 || len[i] != len[d - 1]) len[d++] = len[i];
+  int64_t *g = malloc((d ? d : 1) * sizeof *g), *y = malloc((d ? d : 1) * sizeof *y);
+  im_status rc = g && y ? im_bt_overlap_bounds_multi(len, d, h, p, seed, n_sims, g, y, err)
+                        : im_err_set(err, IM_ENOMEM, "backtest: out of memory");
+  for (size_t i = 0; i < n && rc == IM_OK; i++) {
+    if (rows[i].n_obs <= 0) continue;
+    size_t key = (size_t)rows[i].n_obs;
+    size_t *at = bsearch(&key, len, d, sizeof *len, cmp_size);
+    size_t j = (size_t)(at - len);
+    int64_t x = rows[i].n_exceed;
+    rows[i].overlap_green_max = g[j];
+    rows[i].overlap_yellow_max = y[j];
+    rows[i].tl_zone_overlap = (int8_t)(x <= g[j] ? IM_ZONE_GREEN : x <= y[j] ? IM_ZONE_YELLOW : IM_ZONE_RED);
+  }
+  free(len);
+  free(g);
+  free(y);
   return rc;
 }

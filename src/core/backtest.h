@@ -140,10 +140,29 @@ typedef struct {
   double coverage;           /* 1 - n_exceed / n_obs */
   double peak_to_trough;     /* max_{s<=t} M_s / M_t, observed M_t > 0 */
   double max_incr_1d, max_incr_5d, max_incr_10d, max_incr_30d; /* max M_{t+k}/M_t - 1 */
+  /* Traffic light for overlapping h-day exceedances (h > 1): the bounds of
+   * im_bt_overlap_bounds for n_obs and the zone of n_exceed between them.
+   * im_bt_compute leaves them -1 (not computed); callers that know h fill
+   * them (for h = 1 the zone is tl_zone). */
+  int64_t overlap_green_max, overlap_yellow_max;
+  int8_t tl_zone_overlap;
 } im_bt_stats;
 
 /* Options of im_bt_compute. Start from im_bt_opts_default(): a zeroed struct
  * is not the default (it asks for a DQ without lags). */
+/* Every field of im_bt_stats in order, by type: for writers of tables
+ * (HDF5 compound types, JSON) that must list them all. */
+#define IM_BT_STATS_FIELDS(I64, F64, I8)                                                 \
+  I64(n_obs) I64(n_exceed) F64(expected) I64(n00) I64(n01) I64(n10) I64(n11) F64(lr_uc) \
+  F64(p_uc) F64(lr_ind) F64(p_ind) F64(lr_cc) F64(p_cc) F64(tl_cumprob) I8(tl_zone)     \
+  I64(first_failure) F64(lr_tuff) F64(p_tuff) F64(lr_tbfi) F64(p_tbfi) F64(lr_tbf)      \
+  F64(p_tbf) F64(dur_b) F64(dur_lr) F64(dur_p) F64(dq_stat) F64(dq_p) I64(dq_n)         \
+  I64(dq_df) F64(bin_z) F64(bin_p) I64(basel_n) I64(basel_exceed) I8(basel_zone)        \
+  F64(basel_plus) F64(largest_exceedance) F64(mean_exceedance)                          \
+  F64(mean_loss_to_margin) F64(coverage) F64(peak_to_trough) F64(max_incr_1d)           \
+  F64(max_incr_5d) F64(max_incr_10d) F64(max_incr_30d) I64(overlap_green_max)           \
+  I64(overlap_yellow_max) I8(tl_zone_overlap)
+
 typedef struct {
   int64_t dq_lags;   /* L, the Hit lags in the DQ regression, 0..IM_BT_DQ_LAGS_MAX */
   double test_level; /* MATLAB TestLevel (confidence, e.g. 0.95) for the TUFF/TBFI
@@ -226,5 +245,18 @@ im_status im_bt_overlap_cdf(size_t n_obs, size_t h, double p, uint64_t seed, siz
  * n_obs). With h = 1 this estimates the binomial bounds. */
 im_status im_bt_overlap_bounds(size_t n_obs, size_t h, double p, uint64_t seed, size_t n_sims,
                                int64_t *green_max, int64_t *yellow_max, im_err *err);
+
+/* Fills overlap_green_max, overlap_yellow_max and tl_zone_overlap of rows
+ * [0..n) of an h-day model (one simulation for all their lengths). For h = 1
+ * the zone is tl_zone and the bounds stay -1. */
+im_status im_bt_fill_overlap(im_bt_stats *rows, size_t n, size_t h, double p, uint64_t seed,
+                             size_t n_sims, im_err *err);
+
+/* The same bounds for several lengths n_obs[0..m-1] from one set of n_sims
+ * simulated paths of the longest length (each length uses the prefix of every
+ * path): m simulations' worth of answers for the price of one. */
+im_status im_bt_overlap_bounds_multi(const size_t *n_obs, size_t m, size_t h, double p,
+                                     uint64_t seed, size_t n_sims, int64_t *green_max,
+                                     int64_t *yellow_max, im_err *err);
 
 #endif

@@ -28,6 +28,14 @@ typedef struct {
   int64_t n_bh_reject_cc;     /* ... on p_cc */
 } im_bt_summary;
 
+/* Every field of im_bt_summary in order, by type (see IM_BT_STATS_FIELDS). */
+#define IM_BT_SUMMARY_FIELDS(I64, F64)                                                   \
+  I64(n_portfolios) I64(n_evaluated) I64(n_obs) I64(n_exceed) F64(expected)             \
+  F64(exceed_rate) I64(n_reject_uc) I64(n_reject_ind) I64(n_reject_cc) I64(n_green)     \
+  I64(n_yellow) I64(n_red) F64(share_reject_uc) F64(share_reject_cc)                    \
+  F64(expected_rejections) F64(reject_band_lo) F64(reject_band_hi) I64(n_bh_reject_uc)  \
+  I64(n_bh_reject_cc)
+
 /* Sums the rows in index order (the same result whatever produced them). A
  * test rejects when its p-value is below level (e.g. 0.05); level must be
  * strictly inside (0, 1) for the band (NaN otherwise).

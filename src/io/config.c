@@ -309,6 +309,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
   c->start_day = INT32_MIN;
   c->end_day = INT32_MAX;
   strcpy(c->output, "results.h5");
+  c->seed = 1;
   int have_market = 0, have_port = 0;
   im_status st = IM_OK;
   for (size_t i = 0; i < l->n && !st; i++) {
@@ -322,6 +323,8 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       have_port = 1;
     } else if (strcmp(k, "output") == 0) {
       st = get_path(e, c->output, err);
+    } else if (strcmp(k, "seed") == 0) {
+      st = get_long(e, 0, 1L << 62, &c->seed, err);
     } else if (strcmp(k, "start") == 0) {
       st = get_date(e, &c->start_day, INT32_MIN, err);
     } else if (strcmp(k, "end") == 0) {
@@ -337,7 +340,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       st = model_key(c, e, k + 7, err);
     } else {
       st = im_err_set(err, IM_EINVAL,
-                      "%s: unknown key '%s' (known: market, portfolios, output, start, end, "
+                      "%s: unknown key '%s' (known: market, portfolios, output, seed, start, end, "
                       "tiles.*, models.*)",
                       e->where, k);
     }

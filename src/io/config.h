@@ -19,6 +19,7 @@ typedef struct {
   char portfolios[IM_PATH_LEN];
   char output[IM_PATH_LEN];
   int32_t start_day, end_day;   /* days since 1970-01-01; INT32_MIN/MAX when open */
+  long seed;                    /* for everything drawn at random; default 1 */
   long tile_portfolios;         /* 0 = chosen from the problem */
   long tile_dates;
   size_t n_models;

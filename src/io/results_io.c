@@ -16,47 +16,36 @@ struct im_results {
   char (*ids)[IM_PORT_ID_LEN];
   hid_t *d_im, *d_pnl, *d_exceed; /* [n_models] */
   hid_t d_done;                   /* /checkpoint/done, or -1 */
+  uint64_t seed;                  /* the run's seed (root attribute) */
 };
 
 static hid_t stats_type(void) {
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(im_bt_stats));
-#define F(name, type) H5Tinsert(t, #name, HOFFSET(im_bt_stats, name), type)
-  F(n_obs, H5T_NATIVE_INT64);
-  F(n_exceed, H5T_NATIVE_INT64);
-  F(expected, H5T_NATIVE_DOUBLE);
-  F(n00, H5T_NATIVE_INT64);
-  F(n01, H5T_NATIVE_INT64);
-  F(n10, H5T_NATIVE_INT64);
-  F(n11, H5T_NATIVE_INT64);
-  F(lr_uc, H5T_NATIVE_DOUBLE);
-  F(p_uc, H5T_NATIVE_DOUBLE);
-  F(lr_ind, H5T_NATIVE_DOUBLE);
-  F(p_ind, H5T_NATIVE_DOUBLE);
-  F(lr_cc, H5T_NATIVE_DOUBLE);
-  F(p_cc, H5T_NATIVE_DOUBLE);
-  F(tl_cumprob, H5T_NATIVE_DOUBLE);
-  F(tl_zone, H5T_NATIVE_INT8);
-#undef F
+#define I64(f) H5Tinsert(t, #f, HOFFSET(im_bt_stats, f), H5T_NATIVE_INT64);
+#define F64(f) H5Tinsert(t, #f, HOFFSET(im_bt_stats, f), H5T_NATIVE_DOUBLE);
+#define I8(f) H5Tinsert(t, #f, HOFFSET(im_bt_stats, f), H5T_NATIVE_INT8);
+  IM_BT_STATS_FIELDS(I64, F64, I8)
+#undef I64
+#undef F64
+#undef I8
   return t;
 }
 
 static hid_t summary_type(void) {
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(im_bt_summary));
-#define F(name, type) H5Tinsert(t, #name, HOFFSET(im_bt_summary, name), type)
-  F(n_portfolios, H5T_NATIVE_INT64);
-  F(n_evaluated, H5T_NATIVE_INT64);
-  F(n_obs, H5T_NATIVE_INT64);
-  F(n_exceed, H5T_NATIVE_INT64);
-  F(expected, H5T_NATIVE_DOUBLE);
-  F(exceed_rate, H5T_NATIVE_DOUBLE);
-  F(n_reject_uc, H5T_NATIVE_INT64);
-  F(n_reject_ind, H5T_NATIVE_INT64);
-  F(n_reject_cc, H5T_NATIVE_INT64);
-  F(n_green, H5T_NATIVE_INT64);
-  F(n_yellow, H5T_NATIVE_INT64);
-  F(n_red, H5T_NATIVE_INT64);
-#undef F
+#define I64(f) H5Tinsert(t, #f, HOFFSET(im_bt_summary, f), H5T_NATIVE_INT64);
+#define F64(f) H5Tinsert(t, #f, HOFFSET(im_bt_summary, f), H5T_NATIVE_DOUBLE);
+  IM_BT_SUMMARY_FIELDS(I64, F64)
+#undef I64
+#undef F64
   return t;
+}
+
+/* The file types are packed copies: no padding bytes on disk. */
+static hid_t packed(hid_t t) {
+  hid_t c = H5Tcopy(t);
+  H5Tpack(c);
+  return c;
 }
 
 static hid_t mpio_fapl(MPI_Comm comm) {
@@ -161,6 +150,7 @@ im_status im_results_create(MPI_Comm comm, const char *path, const im_results_me
   e |= im_h5_attr_str(r->file, "git_revision", IMVAR_GIT_REV);
   e |= im_h5_attr_str(r->file, "config", meta->config_text);
   e |= im_h5_attr_int(r->file, "ranks", meta->ranks);
+  e |= im_h5_attr_int(r->file, "seed", (long)meta->seed);
   e |= im_h5_attr_str(r->file, "created", meta->created);
 
   hsize_t dt[1] = {meta->n_dates}, dp[1] = {meta->n_port};
@@ -382,6 +372,9 @@ im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_resu
   }
   r->file = f;
   snprintf(r->path, sizeof r->path, "%s", path);
+  long seed = 1;
+  im_h5_attr_read_int(f, "seed", &seed);
+  r->seed = (uint64_t)seed;
   r->n_dates = dt[0];
   r->n_port = dp[0];
   r->ids = calloc(r->n_port ? r->n_port : 1, sizeof *r->ids);
@@ -427,6 +420,7 @@ im_status im_results_close(im_results *r, im_err *err) {
 }
 
 size_t im_results_n_port(const im_results *r) { return r->n_port; }
+uint64_t im_results_seed(const im_results *r) { return r->seed; }
 size_t im_results_n_dates(const im_results *r) { return r->n_dates; }
 size_t im_results_n_models(const im_results *r) { return r->n_models; }
 const im_model *im_results_model(const im_results *r, size_t m) { return &r->models[m]; }
@@ -465,6 +459,15 @@ im_status im_results_read_exceed(im_results *r, size_t model, size_t p0, size_t 
   return IM_OK;
 }
 
+im_status im_results_read_rows(im_results *r, size_t model, size_t p0, size_t np, double *im,
+                               double *pnl, im_err *err) {
+  if (block_io(r->d_im[model], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, im, 0) < 0 ||
+      block_io(r->d_pnl[model], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, pnl, 0) < 0)
+    return im_err_set(err, IM_EIO, "%s: reading /models/%s/im and pnl failed", r->path,
+                      r->models[model].name);
+  return IM_OK;
+}
+
 static hid_t model_group(im_results *r, size_t m) {
   char p[IM_NAME_LEN + 16];
   snprintf(p, sizeof p, "models/%s", r->models[m].name);
@@ -473,6 +476,7 @@ static hid_t model_group(im_results *r, size_t m) {
 
 im_status im_results_begin_validation(im_results *r, im_err *err) {
   hid_t ts = stats_type(), tsum = summary_type();
+  hid_t fs = packed(ts), fsum = packed(tsum);
   herr_t e = 0;
   for (size_t m = 0; m < r->n_models && e >= 0; m++) {
     hid_t g = model_group(r, m);
@@ -480,24 +484,29 @@ im_status im_results_begin_validation(im_results *r, im_err *err) {
       e = -1;
       break;
     }
-    if (H5Lexists(g, "validation", H5P_DEFAULT) > 0) e |= H5Ldelete(g, "validation", H5P_DEFAULT);
-    if (H5Lexists(g, "summary", H5P_DEFAULT) > 0) e |= H5Ldelete(g, "summary", H5P_DEFAULT);
-    hsize_t dp[1] = {r->n_port}, d1[1] = {1};
+    const char *names[] = {"validation", "validation_subsamples", "summary"};
+    for (int i = 0; i < 3; i++)
+      if (H5Lexists(g, names[i], H5P_DEFAULT) > 0) e |= H5Ldelete(g, names[i], H5P_DEFAULT);
+    const hsize_t h = (hsize_t)r->models[m].horizon;
+    hsize_t dp[1] = {r->n_port}, d1[1] = {1}, dsub[2] = {r->n_port, h};
     hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    /* The file type is packed: the struct's padding bytes never reach the
-     * file, whose bytes must not depend on uninitialised memory. */
-    hid_t tpack = H5Tcopy(ts);
-    H5Tpack(tpack);
-    hid_t dv = H5Dcreate2(g, "validation", tpack, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Tclose(tpack);
-    hid_t ds = H5Dcreate2(g, "summary", tsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dv = H5Dcreate2(g, "validation", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t ds = H5Dcreate2(g, "summary", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (dv < 0 || ds < 0) e = -1;
+    if (h > 1) { /* the h non-overlapping sub-samples of each portfolio */
+      hid_t s2 = H5Screate_simple(2, dsub, NULL);
+      hid_t dsb = H5Dcreate2(g, "validation_subsamples", fs, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      if (dsb < 0) e = -1;
+      else {
+        e |= im_h5_attr_str(dsb, "rows", "[portfolio][k]: the battery on days k, k+h, k+2h, ... "
+                                         "(non-overlapping h-day horizons)");
+        H5Dclose(dsb);
+      }
+      H5Sclose(s2);
+    }
     if (dv >= 0) {
-      e |= im_h5_attr_str(dv, "tests",
-                          "Kupiec POF (lr_uc, p_uc; chi2 1), Christoffersen independence "
-                          "(lr_ind, p_ind; chi2 1) and conditional coverage (lr_cc = lr_uc + "
-                          "lr_ind, p_cc; chi2 2); traffic light zone 0 green, 1 yellow, 2 red, "
-                          "-1 no observations");
+      e |= im_h5_attr_str(dv, "tests", "see README.md, 'Backtest statistics'; tl_zone and "
+                                       "basel_zone: 0 green, 1 yellow, 2 red, -1 not applicable");
       H5Dclose(dv);
     }
     if (ds >= 0) {
@@ -510,6 +519,8 @@ im_status im_results_begin_validation(im_results *r, im_err *err) {
   }
   H5Tclose(ts);
   H5Tclose(tsum);
+  H5Tclose(fs);
+  H5Tclose(fsum);
   if (e < 0) return im_err_set(err, IM_EIO, "%s: cannot create the validation datasets", r->path);
   return IM_OK;
 }
@@ -541,6 +552,28 @@ im_status im_results_write_validation(im_results *r, size_t model, size_t p0, si
   herr_t e = rows_io(r, model, "validation", t, p0, np, (void *)rows, 1);
   H5Tclose(t);
   if (e < 0) return im_err_set(err, IM_EIO, "%s: writing validation rows failed", r->path);
+  return IM_OK;
+}
+
+im_status im_results_write_subsamples(im_results *r, size_t model, size_t p0, size_t np,
+                                      const im_bt_stats *rows, im_err *err) {
+  const hsize_t h = (hsize_t)r->models[model].horizon;
+  if (np == 0 || h <= 1) return IM_OK;
+  hid_t t = stats_type(), g = model_group(r, model);
+  hid_t d = g >= 0 ? H5Dopen2(g, "validation_subsamples", H5P_DEFAULT) : -1;
+  herr_t e = -1;
+  if (d >= 0) {
+    hsize_t start[2] = {p0, 0}, count[2] = {np, h};
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(2, count, NULL);
+    e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (e >= 0) e = H5Dwrite(d, t, ms, fs, H5P_DEFAULT, rows);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+  }
+  if (g >= 0) H5Gclose(g);
+  H5Tclose(t);
+  if (e < 0) return im_err_set(err, IM_EIO, "%s: writing sub-sample rows failed", r->path);
   return IM_OK;
 }
 

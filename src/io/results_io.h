@@ -32,6 +32,7 @@ typedef struct {
    * continues exactly the same work. */
   size_t n_tiles, tile_portfolios, tile_dates;
   uint64_t inputs_hash;
+  uint64_t seed; /* for everything drawn at random (recorded as a root attribute) */
 } im_results_meta;
 
 typedef struct im_results im_results;
@@ -79,7 +80,18 @@ im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t n
 im_status im_results_read_exceed(im_results *r, size_t model, size_t p0, size_t np,
                                  int8_t *exceed, im_err *err);
 
-/* Collective. (Re)creates /models/<m>/validation and summary for every model. */
+/* Independent. Reads im and pnl rows [p0, p0+np) x all dates. */
+im_status im_results_read_rows(im_results *r, size_t model, size_t p0, size_t np, double *im,
+                               double *pnl, im_err *err);
+
+uint64_t im_results_seed(const im_results *r);
+
+/* Independent. Writes sub-sample rows [p0, p0+np) x h of an h-day model. */
+im_status im_results_write_subsamples(im_results *r, size_t model, size_t p0, size_t np,
+                                      const im_bt_stats *rows, im_err *err);
+
+/* Collective. (Re)creates /models/<m>/validation, validation_subsamples (h > 1)
+ * and summary for every model. */
 im_status im_results_begin_validation(im_results *r, im_err *err);
 
 /* Independent. Writes validation rows [p0, p0+np). */

@@ -221,7 +221,8 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
                             .n_tiles = n_tiles,
                             .tile_portfolios = pb,
                             .tile_dates = db,
-                            .inputs_hash = inputs_hash(job)};
+                            .inputs_hash = inputs_hash(job),
+                            .seed = (uint64_t)cfg->seed};
     st = opts->resume ? im_results_resume(comm, path, &meta, &res, done, err)
                       : im_results_create(comm, path, &meta, &res, err);
     st = im_par_agree(comm, st);
@@ -312,6 +313,9 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   return st;
 }
 
+/* Simulated paths behind the overlap-corrected traffic light (h > 1). */
+#define OVERLAP_SIMS 20000
+
 im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
@@ -322,33 +326,51 @@ im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
   st = im_par_agree(comm, im_results_begin_validation(res, err));
   const size_t P = im_results_n_port(res), T = im_results_n_dates(res);
   const size_t p_lo = P * (size_t)rank / (size_t)size, p_hi = P * (size_t)(rank + 1) / (size_t)size;
-  /* Portfolio blocks of at most ~16 MiB of exceedance flags. */
-  size_t blk = T ? (16u << 20) / T : 1;
+  const size_t mine_n = p_hi - p_lo;
+  size_t hmax = 1;
+  for (size_t m = 0; m < im_results_n_models(res); m++)
+    if ((size_t)im_results_model(res, m)->horizon > hmax) hmax = (size_t)im_results_model(res, m)->horizon;
+  /* Portfolio blocks of at most ~16 MiB of flags, margins and P&L. */
+  size_t blk = T ? (16u << 20) / (17 * T) : 1;
   if (blk < 1) blk = 1;
-  if (blk > p_hi - p_lo) blk = p_hi - p_lo ? p_hi - p_lo : 1;
+  if (blk > mine_n) blk = mine_n ? mine_n : 1;
   int8_t *hits = malloc(blk * (T ? T : 1));
-  im_bt_stats *rows = malloc((p_hi - p_lo ? p_hi - p_lo : 1) * sizeof *rows);
+  double *im = malloc(blk * (T ? T : 1) * sizeof *im), *pnl = malloc(blk * (T ? T : 1) * sizeof *pnl);
+  im_bt_stats *rows = malloc((mine_n ? mine_n : 1) * sizeof *rows);
+  im_bt_stats *sub = malloc(blk * hmax * sizeof *sub);
   im_bt_stats *all = rank == 0 ? malloc((P ? P : 1) * sizeof *all) : NULL;
   int *counts = rank == 0 ? malloc((size_t)size * sizeof *counts) : NULL;
   int *displs = rank == 0 ? malloc((size_t)size * sizeof *displs) : NULL;
   im_status local = IM_OK;
-  if (!hits || !rows || (rank == 0 && (!all || !counts || !displs)))
+  if (!hits || !im || !pnl || !rows || !sub || (rank == 0 && (!all || !counts || !displs)))
     local = im_err_set(err, IM_ENOMEM, "out of memory for validation");
   if (!st) st = im_par_agree(comm, local);
+  const im_bt_opts opts = im_bt_opts_default();
   for (size_t m = 0; m < im_results_n_models(res) && !st; m++) {
-    const double p = 1.0 - im_results_model(res, m)->confidence;
+    const im_model *md = im_results_model(res, m);
+    const double p = 1.0 - md->confidence;
+    const size_t h = (size_t)md->horizon;
     for (size_t b0 = p_lo; b0 < p_hi && !local; b0 += blk) {
       size_t nb = b0 + blk > p_hi ? p_hi - b0 : blk;
       local = im_results_read_exceed(res, m, b0, nb, hits, err);
-      for (size_t i = 0; i < nb && !local; i++)
-        local = im_bt_stats_compute(hits + i * T, T, p, &rows[b0 - p_lo + i], err);
+      if (!local) local = im_results_read_rows(res, m, b0, nb, im, pnl, err);
+      for (size_t i = 0; i < nb && !local; i++) {
+        const size_t o = i * T;
+        local = im_bt_compute(hits + o, pnl + o, im + o, T, p, &opts, &rows[b0 - p_lo + i], err);
+        for (size_t k = 0; k < h && h > 1 && !local; k++)
+          local = im_bt_subsample(hits + o, pnl + o, im + o, T, h, k, p, &opts, &sub[i * h + k], err);
+      }
+      if (!local && h > 1) local = im_results_write_subsamples(res, m, b0, nb, sub, err);
     }
-    if (!local) local = im_results_write_validation(res, m, p_lo, p_hi - p_lo, rows, err);
+    /* Bounds depend only on (n_obs, h, p, seed): the same on every rank. */
+    if (!local)
+      local = im_bt_fill_overlap(rows, mine_n, h, p, im_results_seed(res), OVERLAP_SIMS, err);
+    if (!local) local = im_results_write_validation(res, m, p_lo, mine_n, rows, err);
     st = im_par_agree(comm, local);
     if (st) break;
     /* Rank 0 gathers the rows in portfolio order and sums them in that order
      * (no floating-point reduction whose order depends on the rank count). */
-    int mine = (int)((p_hi - p_lo) * sizeof *rows);
+    int mine = (int)(mine_n * sizeof *rows);
     MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
     if (rank == 0)
       for (int r = 0, off = 0; r < size; r++) {
@@ -366,7 +388,10 @@ im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
   im_status cst = im_results_close(res, st ? NULL : err);
   if (!st) st = im_par_agree(comm, cst);
   free(hits);
+  free(im);
+  free(pnl);
   free(rows);
+  free(sub);
   free(all);
   free(counts);
   free(displs);
