@@ -115,6 +115,19 @@ check bt-output-unwritable 1 "nodir/r.h5: cannot write there: directory 'nodir' 
 check validate-not-results 3 "not an imvar results file" nothing -- "${launch[@]}" "$imvar" validate market.h5
 check validate-missing 1 "nosuch.h5: cannot open" nothing -- "${launch[@]}" "$imvar" validate nosuch.h5
 
+# --- stats: a user's series --------------------------------------------------
+printf 'date,pnl\nd1,1\n' >nomargin.csv
+printf 'date,value\nd1,1\n' >nocols.csv
+printf 'pnl,margin\n-1,2\n3,-2\n' >negmargin.csv
+printf 'pnl,margin\nabc,2\n' >badpnl.csv
+printf 'hit\n0\n2\n' >badhit.csv
+check stats-no-margin 3 "nomargin.csv:1: header has 'pnl' but no 'margin' column" nothing -- "${launch[@]}" "$imvar" stats nomargin.csv -c 0.99
+check stats-no-columns 3 "nocols.csv:1: header needs 'pnl' and 'margin' columns, or a 'hit' column" nothing -- "${launch[@]}" "$imvar" stats nocols.csv -c 0.99
+check stats-negative-margin 3 "negmargin.csv:3: margin '-2' is not a finite number >= 0" nothing -- "${launch[@]}" "$imvar" stats negmargin.csv -c 0.99
+check stats-bad-pnl 3 "badpnl.csv:2: pnl 'abc' is not a finite number" nothing -- "${launch[@]}" "$imvar" stats badpnl.csv -c 0.99
+check stats-bad-hit 3 "badhit.csv:3: hit '2' is not 0 or 1" nothing -- "${launch[@]}" "$imvar" stats badhit.csv -c 0.99
+check stats-missing 1 "nosuch.csv: cannot open" nothing -- "${launch[@]}" "$imvar" stats nosuch.csv -c 0.99
+
 # The good configuration works, so the failures above are the inputs' doing.
 if timeout 60 "${launch[@]}" "$imvar" backtest -q -c ok.yaml >/dev/null 2>&1 && [ -s r.h5 ]; then
   pass=$((pass + 1)); echo "ok   bt-good-config: exit 0 and r.h5 written"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# imvar stats on constructed series: the JSON contract (every required key,
+# null never NaN/Inf text, zones as names), the edge cases where popular tools
+# fail, a published example, and hit input agreeing with pnl/margin input.
+# usage: stats_cli.sh IMVAR WORKDIR
+set -uo pipefail
+imvar=$1 work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+keys="n_obs n_exceed expected n00 n01 n10 n11 first_failure lr_uc p_uc lr_ind p_ind lr_cc p_cc
+lr_tuff p_tuff lr_tbfi p_tbfi lr_tbf p_tbf dur_b dur_lr dur_p dq_stat dq_p bin_z bin_p
+tl_cumprob tl_zone largest_exceedance mean_loss_to_margin"
+# value KEY FILE: the JSON value of a top-level key (objects are one line).
+value() { grep -o "\"$1\": [^,}]*" "$2" | head -1 | sed 's/.*: //'; }
+
+# hits N LIST: a hit CSV of N days with exceedances on the listed 1-based days.
+hits() { awk -v n="$1" -v l="$2" 'BEGIN{split(l,a," "); for(i in a) h[a[i]]=1; print "hit";
+  for(i=1;i<=n;i++) print (i in h)?1:0}'; }
+hits 1000 "" >zero.csv
+awk 'BEGIN{print "hit"; for(i=0;i<300;i++) print 1}' >all.csv
+hits 1000 "1" >first.csv
+hits 1000 "1000" >last.csv
+hits 1000 "250 700" >two.csv
+awk 'BEGIN{print "hit"; for(i=0;i<2000;i++) print (i%4==0)?1:0}' >many.csv
+for f in zero all first last two many; do
+  rc=0
+  "$imvar" stats $f.csv --confidence 0.99 --json >$f.json 2>$f.err || rc=$?
+  miss=""
+  for k in $keys; do grep -q "\"$k\": " $f.json || miss="$miss $k"; done
+  if [ "$rc" != 0 ] || [ -n "$miss" ] || grep -qiE 'nan|inf' $f.json; then
+    bad "$f: rc=$rc missing:$miss $(grep -oiE '"[a-z_0-9]*": -?(nan|inf)' $f.json | head -3)"
+  elif [ "$(value lr_uc $f.json)" = null ] || [ "$(value p_uc $f.json)" = null ] ||
+       [ "$(value tl_cumprob $f.json)" = null ]; then
+    bad "$f: a defined statistic (lr_uc, p_uc or tl_cumprob) is null"
+  else
+    ok "$f: all keys, finite or null, lr_uc=$(value lr_uc $f.json) zone=$(value tl_zone $f.json)"
+  fi
+done
+# Kupiec with no exceedance in 1000 days at 99%: -2*1000*ln(0.99) = 20.1007 (bc -l).
+awk -v v="$(value lr_uc zero.json)" 'BEGIN{exit !(v > 20.1006 && v < 20.1008)}' &&
+  ok "zero exceedances: lr_uc = -2000 ln 0.99 = 20.1007" || bad "zero: lr_uc $(value lr_uc zero.json)"
+[ "$(value tl_zone many.json)" = '"red"' ] && ok "500 of 2000 at 99%: red" || bad "many: zone"
+
+# MATLAB varbacktest documentation example at 95%, 1043 days: N00=932, N01=53,
+# N10=53, N11=4; MathWorks publishes LRatioPOF 0.46147, LRatioCCI 0.25866,
+# LRatioCC 0.72013. Series: 53 runs of exceedances (4 of length 2) between
+# zero runs of 18 days, 32 zeros at the end.
+awk 'BEGIN{print "hit"; for(r=0;r<53;r++){for(i=0;i<18;i++)print 0; print 1; if(r<4)print 1}
+  for(i=0;i<32;i++)print 0}' >matlab.csv
+"$imvar" stats matlab.csv --confidence 0.95 --json >matlab.json
+close() { awk -v a="$(value "$1" matlab.json)" -v b="$2" 'BEGIN{d=a-b; exit !(d<5e-5 && d>-5e-5)}'; }
+if [ "$(value n00 matlab.json)/$(value n01 matlab.json)/$(value n10 matlab.json)/$(value n11 matlab.json)" = 932/53/53/4 ] &&
+   close lr_uc 0.46147 && close lr_ind 0.25866 && close lr_cc 0.72013; then
+  ok "MATLAB example: counts 932/53/53/4, LR pof/cci/cc = 0.46147/0.25866/0.72013"
+else
+  bad "MATLAB example: $(value n00 matlab.json)/$(value n01 matlab.json)/$(value n10 matlab.json)/$(value n11 matlab.json) $(value lr_uc matlab.json) $(value lr_ind matlab.json) $(value lr_cc matlab.json)"
+fi
+
+# pnl/margin input and the equivalent hit input agree on every hit statistic.
+awk 'BEGIN{print "date,pnl,margin"; s=7; for(i=0;i<800;i++){s=(s*1103515245+12345)%2147483648;
+  x=(s/2147483648-0.5)*6; printf "d%d,%.6f,%.3f\n", i, x, 2.9}}' >pm.csv
+awk -F, 'NR==1{print "hit"; next} {print (-$2 > $3) ? 1 : 0}' pm.csv >pm_hit.csv
+"$imvar" stats pm.csv -c 0.975 --json >pm.json
+"$imvar" stats pm_hit.csv -c 0.975 --json >pm_hit.json
+same=1
+for k in n_exceed n00 n01 n10 n11 lr_uc lr_ind lr_tuff lr_tbfi dur_lr tl_cumprob; do
+  [ "$(value $k pm.json)" = "$(value $k pm_hit.json)" ] || { same=0; echo "     $k differs"; }
+done
+[ $same = 1 ] && [ "$(value largest_exceedance pm.json)" != null ] &&
+  [ "$(value largest_exceedance pm_hit.json)" = null ] &&
+  ok "pnl/margin and hit input agree; magnitudes only with pnl/margin" || bad "pnl/margin vs hit"
+
+# Overlapping horizons: sub-samples and simulated bounds, reproducible by seed.
+"$imvar" stats pm.csv -c 0.975 --horizon 3 --json >h3a.json
+"$imvar" stats pm.csv -c 0.975 --horizon 3 --json >h3b.json
+if cmp -s h3a.json h3b.json && [ "$(grep -o '"k": ' h3a.json | wc -l)" = 3 ] &&
+   [ "$(value overlap_green_max h3a.json)" -gt 0 ]; then
+  ok "horizon 3: 3 sub-samples, bounds green<=$(value overlap_green_max h3a.json) yellow<=$(value overlap_yellow_max h3a.json), same bytes twice"
+else
+  bad "horizon 3"
+fi
+
+echo "stats cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
