@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +15,35 @@
  * instrument at s_t * close[k] / close[k-h]. A scenario day is usable for a
  * portfolio when the move of every underlying the portfolio holds is defined
  * (both closes present). The window at t is the last W usable days k <= t; on
- * gapless history that is simply days t-W+1 .. t. */
+ * gapless history that is simply days t-W+1 .. t.
+ *
+ * Filtered HS (kind "fhs", as Eurex Prisma, CME SPAN 2, LCH and ICE IRM do).
+ * Daily log-moves r_k are devolatilised by their EWMA(lambda) volatility
+ * forecast from the days before, z_k = r_k / sigma_k with
+ * sigma_k^2 = lambda sigma_{k-1}^2 + (1 - lambda) r_{k-1}^2 (started as the
+ * mean square of the first IM_FHS_BURN_IN returns, which no scenario uses),
+ * summed to overlapping h-day moves Z_k = z_{k-h+1} + ... + z_k, and
+ * revolatilised by the forecast for tomorrow made at t,
+ * sigma_{t+1}^2 = lambda sigma_t^2 + (1 - lambda) r_t^2: scenario k moves
+ * the underlying by exp(sigma_{t+1} Z_k) - 1. Everything at t uses days <= t.
+ * A missing close leaves the variance where it was.
+ *
+ * EWMA parametric (kinds "ewma_normal", "ewma_t", RiskMetrics). The covariance
+ * of daily log-moves at t is sum_i w_i r_{t-i} r_{t-i}' over the last W days
+ * usable for the portfolio, w_i = (1 - lambda) lambda^i / (1 - lambda^W)
+ * (zero mean). A linear portfolio's P&L is delta E' r with E its USD exposure
+ * per underlying, so sigma_h^2 = h E' Sigma E (square-root of time) and
+ * VaR = q sigma_h, ES = e sigma_h with q, e the normal or unit-variance
+ * Student-t quantile and tail mean at the confidence. */
 
 struct im_model_state {
   im_model model;
   const im_market *mkt;
   const im_book *book;
-  double *ratio;    /* [n_und][n_days] close[k]/close[k-h], NaN if undefined */
+  double *ratio;    /* [n_und][n_days] NaN if undefined. hs: close[k]/close[k-h];
+                       fhs: the devolatilised h-day move Z_k; ewma: log-move r_k */
+  double *sigf;     /* fhs: [n_und][n_days] volatility forecast for day t+1 made at t */
+  double q_scale;   /* ewma: VaR or ES of a unit-variance P&L at the confidence */
   size_t n_sig;     /* distinct underlying sets among the portfolios */
   uint64_t *sig;    /* [n_sig] */
   uint32_t *sig_of; /* [n_port] index into sig */
@@ -43,15 +67,22 @@ struct im_model_scratch {
   uint32_t *gather;  /* [n_sig][window] scenario columns of windows with gaps */
   int64_t *k0;       /* [n_sig] window start day per signature, -1 if none */
   int8_t *gathered;  /* [n_sig] gather list built for the current date */
+  double *cov;       /* ewma: [n_sig][n_und][n_und] covariance of the current date */
 };
 
+static const char *const kind_names[IM_MODEL_KINDS] = {"hs", "fhs", "ewma_normal", "ewma_t"};
+
 const char *im_model_kind_name(im_model_kind k) {
-  switch (k) {
-    case IM_MODEL_HS:
-      return "hs";
-  }
-  return "?";
+  return (unsigned)k < IM_MODEL_KINDS ? kind_names[k] : "?";
 }
+
+int im_model_kind_parse(const char *name) {
+  for (int k = 0; k < IM_MODEL_KINDS; k++)
+    if (strcmp(name, kind_names[k]) == 0) return k;
+  return -1;
+}
+
+static int is_parametric(im_model_kind k) { return k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T; }
 
 const char *im_measure_name(im_measure m) { return m == IM_MEASURE_ES ? "es" : "var"; }
 
@@ -64,7 +95,16 @@ im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) 
   if (md->window < 1)
     return im_err_set(err, IM_EINVAL, "window: %d scenarios; it must be at least 1",
                       (int)md->window);
-  if ((size_t)md->window + (size_t)md->horizon > mkt->n_days)
+  if (md->kind != IM_MODEL_HS && !(md->lambda > 0.0 && md->lambda < 1.0))
+    return im_err_set(err, IM_EINVAL, "lambda: %g is not strictly between 0 and 1", md->lambda);
+  if (md->kind == IM_MODEL_EWMA_T && !(md->nu > 2.0 && md->nu <= 1e6))
+    return im_err_set(err, IM_EINVAL, "nu: %g degrees of freedom; the t needs nu > 2 (finite variance)",
+                      md->nu);
+  if (is_parametric(md->kind) && md->window < 2)
+    return im_err_set(err, IM_EINVAL, "window: %d daily returns; the covariance needs at least 2",
+                      (int)md->window);
+  const size_t burn = md->kind == IM_MODEL_FHS ? IM_FHS_BURN_IN + 1 : 0;
+  if ((size_t)md->window + (size_t)md->horizon + burn > mkt->n_days)
     return im_err_set(err, IM_EINVAL,
                       "window: %d scenarios of %d-day moves need %lld days of history, "
                       "longer than the market's %zu days",
@@ -92,9 +132,42 @@ static int64_t window_start(const im_model_state *s, size_t sig, size_t t) {
   return (int64_t)lo;
 }
 
+/* The fhs filter of one underlying: drv[k] = Z_k, the sum of the h
+ * devolatilised daily moves ending at k (NaN if any is undefined), and
+ * fore[t] = sigma_{t+1}, the volatility forecast made at t (NaN before the
+ * filter has started). */
+static void fhs_filter(const double *c, size_t nd, size_t h, double lambda, double *drv,
+                       double *fore) {
+  double var = NAN, sum = 0;
+  size_t seen = 0;
+  for (size_t k = 0; k < nd; k++) {
+    const double r = k >= 1 ? log(c[k] / c[k - 1]) : NAN;
+    double z = NAN;
+    if (!isnan(r)) {
+      if (seen < IM_FHS_BURN_IN) { /* burn-in: no scenario yet */
+        sum += r * r;
+        if (++seen == IM_FHS_BURN_IN) var = sum / IM_FHS_BURN_IN;
+      } else {
+        z = r / sqrt(var); /* sigma_k from days before k */
+        var = lambda * var + (1 - lambda) * r * r;
+      }
+    }
+    fore[k] = isnan(var) ? NAN : sqrt(var);
+    drv[k] = z; /* the running sum below turns z into Z */
+  }
+  /* Z_k = z_{k-h+1} + ... + z_k, NaN if any is NaN; done from the end so
+   * that drv can hold z and Z in place. */
+  for (size_t k = nd; k-- > 0;) {
+    double zs = 0;
+    for (size_t j = 0; j < h; j++) zs = (k >= j) ? zs + drv[k - j] : NAN;
+    drv[k] = zs;
+  }
+}
+
 void im_model_state_free(im_model_state *s) {
   if (!s) return;
   free(s->ratio);
+  free(s->sigf);
   free(s->sig);
   free(s->sig_of);
   free(s->cum);
@@ -121,10 +194,33 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
   s->sig_of = malloc((np ? np : 1) * sizeof *s->sig_of);
   if (!s->ratio || !s->sig || !s->sig_of) goto nomem;
 
+  if (model->kind == IM_MODEL_FHS && !(s->sigf = malloc(nu * nd * sizeof *s->sigf))) goto nomem;
   for (size_t u = 0; u < nu; u++) {
     const double *c = mkt->close + u * nd;
     double *r = s->ratio + u * nd;
-    for (size_t k = 0; k < nd; k++) r[k] = k >= h ? c[k] / c[k - h] : NAN; /* NaN propagates gaps */
+    switch (model->kind) {
+      case IM_MODEL_HS:
+        for (size_t k = 0; k < nd; k++) r[k] = k >= h ? c[k] / c[k - h] : NAN; /* NaN: a gap */
+        break;
+      case IM_MODEL_FHS:
+        fhs_filter(c, nd, h, model->lambda, r, s->sigf + u * nd);
+        break;
+      default:
+        for (size_t k = 0; k < nd; k++) r[k] = k >= 1 ? log(c[k] / c[k - 1]) : NAN;
+    }
+  }
+  if (is_parametric(model->kind)) {
+    const double a = model->confidence;
+    if (model->kind == IM_MODEL_EWMA_NORMAL) {
+      const double z = gsl_cdf_ugaussian_Pinv(a);
+      s->q_scale = model->measure == IM_MEASURE_ES ? gsl_ran_ugaussian_pdf(z) / (1 - a) : z;
+    } else {
+      /* Student-t scaled to unit variance: X = T sqrt((nu-2)/nu). */
+      const double v = model->nu, tq = gsl_cdf_tdist_Pinv(a, v), sc = sqrt((v - 2) / v);
+      s->q_scale = model->measure == IM_MEASURE_ES
+                       ? sc * gsl_ran_tdist_pdf(tq, v) / (1 - a) * (v + tq * tq) / (v - 1)
+                       : sc * tq;
+    }
   }
 
   /* Distinct signatures in order of first appearance (deterministic). */
@@ -198,7 +294,10 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
   w->gather = malloc(nsig * win * sizeof *w->gather);
   w->k0 = malloc(nsig * sizeof *w->k0);
   w->gathered = malloc(nsig);
-  if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered) {
+  const size_t nu = s->mkt->n_und;
+  w->cov = is_parametric(s->model.kind) ? malloc(nsig * nu * nu * sizeof *w->cov) : NULL;
+  if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered ||
+      (is_parametric(s->model.kind) && !w->cov)) {
     im_model_scratch_free(w);
     return NULL;
   }
@@ -213,6 +312,7 @@ void im_model_scratch_free(im_model_scratch *w) {
   free(w->gather);
   free(w->k0);
   free(w->gathered);
+  free(w->cov);
   free(w);
 }
 
@@ -258,6 +358,45 @@ static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p
   }
 }
 
+/* E' Sigma E of portfolio p at day t, Sigma the EWMA covariance of the daily
+ * log-moves over the window of signature sj starting at k0 (computed once per
+ * signature and date). */
+static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
+                            uint32_t sj, size_t k0) {
+  const im_market *mkt = s->mkt;
+  const size_t nu = mkt->n_und, nd = mkt->n_days, win = (size_t)s->model.window;
+  double *cov = w->cov + (size_t)sj * nu * nu;
+  if (!w->gathered[sj]) {
+    const uint32_t *cum = s->cum + sj * (nd + 1);
+    const uint64_t sig = s->sig[sj];
+    const double lam = s->model.lambda, norm = (1 - lam) / (1 - pow(lam, (double)win));
+    memset(cov, 0, nu * nu * sizeof *cov);
+    double wgt = norm;
+    for (size_t k = t + 1; k-- > k0;) { /* most recent first: weight norm lambda^i */
+      if (cum[k + 1] == cum[k]) continue; /* not usable */
+      for (size_t a = 0; a < nu; a++) {
+        if (!(sig >> a & 1)) continue;
+        const double ra = s->ratio[a * nd + k];
+        for (size_t b = a; b < nu; b++)
+          if (sig >> b & 1) cov[a * nu + b] += wgt * ra * s->ratio[b * nd + k];
+      }
+      wgt *= lam;
+    }
+    w->gathered[sj] = 1;
+  }
+  double var = 0;
+  for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
+    const size_t a = s->lin_und[i];
+    const double ea = s->lin_qs[i] * mkt->close[a * nd + t] + s->lin_qi[i];
+    for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
+      const size_t b = s->lin_und[j];
+      const double eb = s->lin_qs[j] * mkt->close[b * nd + t] + s->lin_qi[j];
+      var += ea * eb * (a <= b ? cov[a * nu + b] : cov[b * nu + a]);
+    }
+  }
+  return var > 0 ? var : 0;
+}
+
 void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
                         size_t d0, size_t d1, double *im, double *pnl, int8_t *exceed) {
   const im_market *mkt = s->mkt;
@@ -282,18 +421,26 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
     }
     const size_t span = (size_t)((int64_t)t + 1 - kmin);
     /* Relative moves of every underlying the tile uses, over days kmin..t. */
-    for (size_t u = 0; u < mkt->n_und && span > 0; u++) {
+    for (size_t u = 0; u < mkt->n_und && span > 0 && !is_parametric(s->model.kind); u++) {
       if (!(used >> u & 1)) continue;
       const double *r = s->ratio + u * nd + (size_t)kmin;
       double *d = w->d + u * s->lmax;
-      for (size_t j = 0; j < span; j++) d[j] = r[j] - 1.0;
+      if (s->model.kind == IM_MODEL_FHS) {
+        const double vol = s->sigf[u * nd + t];
+        for (size_t j = 0; j < span; j++) d[j] = expm1(vol * r[j]);
+      } else {
+        for (size_t j = 0; j < span; j++) d[j] = r[j] - 1.0;
+      }
     }
     for (size_t p = p0; p < p1; p++) {
       const size_t o = (p - p0) * nt + (t - d0);
       const uint32_t sj = s->sig_of[p];
       const int64_t k0 = w->k0[sj];
       double v = NAN;
-      if (k0 >= 0) {
+      if (k0 >= 0 && is_parametric(s->model.kind)) {
+        v = s->q_scale * sqrt((double)s->model.horizon * ewma_variance(s, w, p, t, sj, (size_t)k0));
+        if (v < 0) v = 0;
+      } else if (k0 >= 0) {
         const uint32_t *gather = NULL;
         if (t - (size_t)k0 + 1 != win) {
           /* Gaps inside the span: the usable columns, once per signature. */

@@ -21,7 +21,13 @@
 #include "im_status.h"
 #include "market.h"
 
-typedef enum { IM_MODEL_HS = 0 } im_model_kind;
+typedef enum {
+  IM_MODEL_HS = 0,          /* historical simulation */
+  IM_MODEL_FHS = 1,         /* filtered HS: EWMA-devolatilised, revolatilised by today's vol */
+  IM_MODEL_EWMA_NORMAL = 2, /* parametric, EWMA covariance, normal */
+  IM_MODEL_EWMA_T = 3,      /* parametric, EWMA covariance, Student-t with nu dof */
+  IM_MODEL_KINDS = 4
+} im_model_kind;
 typedef enum { IM_MEASURE_VAR = 0, IM_MEASURE_ES = 1 } im_measure;
 
 typedef struct {
@@ -30,11 +36,20 @@ typedef struct {
   im_measure measure;
   double confidence; /* in (0,1) */
   int32_t horizon;   /* margin period of risk h, days >= 1 */
-  int32_t window;    /* W scenarios >= 1 */
+  int32_t window;    /* W scenarios >= 1 (ewma: the W latest daily returns) */
+  double lambda;     /* EWMA decay in (0,1): fhs, ewma_normal, ewma_t */
+  double nu;         /* Student-t degrees of freedom > 2: ewma_t */
 } im_model;
+
+/* Parses a kind name ("hs", "fhs", "ewma_normal", "ewma_t"); -1 if unknown. */
+int im_model_kind_parse(const char *name);
 
 const char *im_model_kind_name(im_model_kind k);
 const char *im_measure_name(im_measure m);
+
+/* Daily returns the fhs volatility filter uses to start: the EWMA variance
+ * begins as the mean square of the first IM_FHS_BURN_IN returns. */
+#define IM_FHS_BURN_IN 30
 
 /* Checks the parameters against each other and against the market's length.
  * The message names the parameter ("window: ..."). */

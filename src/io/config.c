@@ -248,6 +248,8 @@ static im_model *find_model(im_config *c, const char *name, const kv *e, im_err 
   m->confidence = 0.99;
   m->horizon = 2;
   m->window = 500;
+  m->lambda = 0.94; /* RiskMetrics daily decay */
+  m->nu = 4;
   return m;
 }
 
@@ -271,10 +273,12 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   long v;
   if (strcmp(param, "kind") == 0) {
     if ((st = need_value(e, err))) return st;
-    if (strcmp(e->val, "hs") != 0)
-      return im_err_set(err, IM_EINVAL, "%s: %s: unknown model kind '%s' (known: hs)", e->where,
-                        e->key, e->val);
-    m->kind = IM_MODEL_HS;
+    int k = im_model_kind_parse(e->val);
+    if (k < 0)
+      return im_err_set(err, IM_EINVAL,
+                        "%s: %s: unknown model kind '%s' (known: hs, fhs, ewma_normal, ewma_t)",
+                        e->where, e->key, e->val);
+    m->kind = (im_model_kind)k;
   } else if (strcmp(param, "measure") == 0) {
     if ((st = need_value(e, err))) return st;
     if (strcmp(e->val, "var") == 0)
@@ -296,10 +300,19 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   } else if (strcmp(param, "window") == 0) {
     if ((st = get_long(e, 1, 100000, &v, err))) return st;
     m->window = (int32_t)v;
+  } else if (strcmp(param, "lambda") == 0 || strcmp(param, "nu") == 0) {
+    if ((st = need_value(e, err))) return st;
+    double d;
+    if (!im_parse_double(e->val, &d))
+      return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a number", e->where, e->key, e->val);
+    *(param[0] == 'l' ? &m->lambda : &m->nu) = d;
+    /* Checked against the kind once all keys are read. */
+    snprintf(param[0] == 'l' ? c->lambda_where[m - c->models] : c->nu_where[m - c->models],
+             sizeof c->nu_where[0], "%s", e->where);
   } else {
     return im_err_set(err, IM_EINVAL,
                       "%s: unknown key '%s' (a model takes kind, measure, confidence, horizon, "
-                      "window)",
+                      "window, lambda, nu)",
                       e->where, e->key);
   }
   return IM_OK;
@@ -346,6 +359,21 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
     }
   }
   if (st) return st;
+  for (size_t i = 0; i < c->n_models; i++) {
+    const im_model *m = &c->models[i];
+    if (c->lambda_where[i][0] && m->kind == IM_MODEL_HS)
+      return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: kind hs has no decay (fhs and ewma_* do)",
+                        c->lambda_where[i], m->name);
+    if (c->nu_where[i][0] && m->kind != IM_MODEL_EWMA_T)
+      return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: only kind ewma_t has degrees of freedom",
+                        c->nu_where[i], m->name);
+    if (m->kind != IM_MODEL_HS && !(m->lambda > 0 && m->lambda < 1))
+      return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: %g is not strictly between 0 and 1",
+                        c->lambda_where[i], m->name, m->lambda);
+    if (m->kind == IM_MODEL_EWMA_T && !(m->nu > 2))
+      return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: %g; the t needs nu > 2",
+                        c->nu_where[i], m->name, m->nu);
+  }
   if (!have_market) return im_err_set(err, IM_EINVAL, "configuration: 'market' is required");
   if (!have_port) return im_err_set(err, IM_EINVAL, "configuration: 'portfolios' is required");
   if (c->n_models == 0)

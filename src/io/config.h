@@ -25,6 +25,9 @@ typedef struct {
   size_t n_models;
   im_model models[IM_MAX_MODELS];
   char *text; /* the effective configuration: the file, then the overrides */
+  /* Where lambda / nu were set ("" = default), for errors about the kind. */
+  char lambda_where[IM_MAX_MODELS][IM_PATH_LEN + 300];
+  char nu_where[IM_MAX_MODELS][IM_PATH_LEN + 300];
 } im_config;
 
 /* Reads path and applies the n overrides "key=value". The message names the

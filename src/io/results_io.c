@@ -116,6 +116,8 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   e |= im_h5_attr_double(g, "confidence", m->confidence);
   e |= im_h5_attr_int(g, "horizon_days", m->horizon);
   e |= im_h5_attr_int(g, "window", m->window);
+  if (m->kind != IM_MODEL_HS) e |= im_h5_attr_double(g, "lambda", m->lambda);
+  if (m->kind == IM_MODEL_EWMA_T) e |= im_h5_attr_double(g, "nu", m->nu);
   e |= im_h5_attr_str(g, "exceedance_rule", "loss > im (strict); -1 = not observed");
   e |= im_h5_attr_str(g, "overlapping", m->horizon > 1 ? "yes: h-day horizons overlap, so "
                                                          "exceedances are serially dependent"
@@ -326,8 +328,17 @@ static herr_t read_model_attrs(hid_t g, const char *name, im_model *m) {
   if (a < 0) return -1;
   herr_t e = H5Aread(a, H5T_NATIVE_DOUBLE, &m->confidence);
   H5Aclose(a);
-  if (e < 0 || strcmp(kind, "hs") != 0 || !(m->confidence > 0 && m->confidence < 1)) return -1;
-  m->kind = IM_MODEL_HS;
+  int k = im_model_kind_parse(kind);
+  if (e < 0 || k < 0 || !(m->confidence > 0 && m->confidence < 1)) return -1;
+  m->kind = (im_model_kind)k;
+  m->lambda = m->nu = NAN;
+  const char *dn[2] = {"lambda", "nu"};
+  double *dv[2] = {&m->lambda, &m->nu};
+  for (int i = 0; i < 2; i++)
+    if (H5Aexists(g, dn[i]) > 0 && (a = H5Aopen(g, dn[i], H5P_DEFAULT)) >= 0) {
+      H5Aread(a, H5T_NATIVE_DOUBLE, dv[i]);
+      H5Aclose(a);
+    }
   m->measure = strcmp(measure, "es") == 0 ? IM_MEASURE_ES : IM_MEASURE_VAR;
   m->horizon = (int32_t)h;
   m->window = (int32_t)w;
