@@ -34,7 +34,13 @@
  * (zero mean). A linear portfolio's P&L is delta E' r with E its USD exposure
  * per underlying, so sigma_h^2 = h E' Sigma E (square-root of time) and
  * VaR = q sigma_h, ES = e sigma_h with q, e the normal or unit-variance
- * Student-t quantile and tail mean at the confidence. */
+ * Student-t quantile and tail mean at the confidence.
+ *
+ * Grid (kind "grid", as Deribit, OKX and Paradex portfolio margin): for each
+ * underlying separately (no offsets across underlyings), the worst loss over
+ * the core spot shocks 0, +-range/steps, ..., +-range and, with extended on,
+ * the extended moves weighted by their dampeners; IM is the sum over the
+ * underlyings. Instantaneous: no history, confidence or window is used. */
 
 struct im_model_state {
   im_model model;
@@ -70,7 +76,11 @@ struct im_model_scratch {
   double *cov;       /* ewma: [n_sig][n_und][n_und] covariance of the current date */
 };
 
-static const char *const kind_names[IM_MODEL_KINDS] = {"hs", "fhs", "ewma_normal", "ewma_t"};
+static const char *const kind_names[IM_MODEL_KINDS] = {"hs", "fhs", "ewma_normal", "ewma_t",
+                                                        "grid"};
+
+const double im_grid_ext_move[IM_GRID_N_EXTENDED] = {-0.66, -0.33, 0.5, 1, 2, 3, 4, 5};
+const double im_grid_ext_weight[IM_GRID_N_EXTENDED] = {0.24, 0.48, 0.32, 0.16, 0.08, 0.0533, 0.04, 0.032};
 
 const char *im_model_kind_name(im_model_kind k) {
   return (unsigned)k < IM_MODEL_KINDS ? kind_names[k] : "?";
@@ -84,6 +94,18 @@ int im_model_kind_parse(const char *name) {
 
 static int is_parametric(im_model_kind k) { return k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T; }
 
+/* Worst weighted loss of a USD exposure e over the grid of model md. */
+static double grid_worst(const im_model *md, double e) {
+  double worst = 0; /* the 0 shock */
+  for (int32_t i = 1; i <= md->grid_steps; i++) {
+    const double x = md->grid_range * i / md->grid_steps;
+    worst = fmax(worst, fmax(-e * x, e * x));
+  }
+  for (int i = 0; i < IM_GRID_N_EXTENDED && md->grid_extended; i++)
+    worst = fmax(worst, -e * im_grid_ext_move[i] * im_grid_ext_weight[i]);
+  return worst;
+}
+
 const char *im_measure_name(im_measure m) { return m == IM_MEASURE_ES ? "es" : "var"; }
 
 im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) {
@@ -95,7 +117,9 @@ im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) 
   if (md->window < 1)
     return im_err_set(err, IM_EINVAL, "window: %d scenarios; it must be at least 1",
                       (int)md->window);
-  if (md->kind != IM_MODEL_HS && !(md->lambda > 0.0 && md->lambda < 1.0))
+  if (md->kind == IM_MODEL_GRID && !(md->grid_range > 0 && md->grid_range < 1 && md->grid_steps >= 1))
+    return im_err_set(err, IM_EINVAL, "range/steps: the grid needs 0 < range < 1 and steps >= 1");
+  if (md->kind != IM_MODEL_HS && md->kind != IM_MODEL_GRID && !(md->lambda > 0.0 && md->lambda < 1.0))
     return im_err_set(err, IM_EINVAL, "lambda: %g is not strictly between 0 and 1", md->lambda);
   if (md->kind == IM_MODEL_EWMA_T && !(md->nu > 2.0 && md->nu <= 1e6))
     return im_err_set(err, IM_EINVAL, "nu: %g degrees of freedom; the t needs nu > 2 (finite variance)",
@@ -437,7 +461,15 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
       const uint32_t sj = s->sig_of[p];
       const int64_t k0 = w->k0[sj];
       double v = NAN;
-      if (k0 >= 0 && is_parametric(s->model.kind)) {
+      if (s->model.kind == IM_MODEL_GRID) {
+        if (!(s->sig[sj] & ~present)) {
+          v = 0;
+          for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
+            const size_t u = s->lin_und[i];
+            v += grid_worst(&s->model, s->lin_qs[i] * mkt->close[u * nd + t] + s->lin_qi[i]);
+          }
+        }
+      } else if (k0 >= 0 && is_parametric(s->model.kind)) {
         v = s->q_scale * sqrt((double)s->model.horizon * ewma_variance(s, w, p, t, sj, (size_t)k0));
         if (v < 0) v = 0;
       } else if (k0 >= 0) {

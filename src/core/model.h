@@ -26,7 +26,8 @@ typedef enum {
   IM_MODEL_FHS = 1,         /* filtered HS: EWMA-devolatilised, revolatilised by today's vol */
   IM_MODEL_EWMA_NORMAL = 2, /* parametric, EWMA covariance, normal */
   IM_MODEL_EWMA_T = 3,      /* parametric, EWMA covariance, Student-t with nu dof */
-  IM_MODEL_KINDS = 4
+  IM_MODEL_GRID = 4,        /* exchange portfolio margin: worst loss over a shock grid */
+  IM_MODEL_KINDS = 5
 } im_model_kind;
 typedef enum { IM_MEASURE_VAR = 0, IM_MEASURE_ES = 1 } im_measure;
 
@@ -39,9 +40,19 @@ typedef struct {
   int32_t window;    /* W scenarios >= 1 (ewma: the W latest daily returns) */
   double lambda;     /* EWMA decay in (0,1): fhs, ewma_normal, ewma_t */
   double nu;         /* Student-t degrees of freedom > 2: ewma_t */
+  double grid_range; /* grid: largest core spot shock (0.16 = +-16%) */
+  int32_t grid_steps;   /* grid: core shocks per side (4: 0, +-4, ..., +-16%) */
+  int32_t grid_extended; /* grid: 1 = add the dampened extended moves */
 } im_model;
 
-/* Parses a kind name ("hs", "fhs", "ewma_normal", "ewma_t"); -1 if unknown. */
+/* The grid model's extended moves and their dampener weights (Deribit's
+ * extended table -66% ... +500% with Paradex's published weights; each
+ * weighted move is about 16% of notional, so they bind for convex books). */
+#define IM_GRID_N_EXTENDED 8
+extern const double im_grid_ext_move[IM_GRID_N_EXTENDED];
+extern const double im_grid_ext_weight[IM_GRID_N_EXTENDED];
+
+/* Parses a kind name ("hs", "fhs", "ewma_normal", "ewma_t", "grid"); -1 if unknown. */
 int im_model_kind_parse(const char *name);
 
 const char *im_model_kind_name(im_model_kind k);

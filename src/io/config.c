@@ -250,7 +250,26 @@ static im_model *find_model(im_config *c, const char *name, const kv *e, im_err 
   m->window = 500;
   m->lambda = 0.94; /* RiskMetrics daily decay */
   m->nu = 4;
+  m->grid_range = 0.16; /* Paradex/Deribit core range */
+  m->grid_steps = 4;
+  m->grid_extended = 1;
   return m;
+}
+
+/* The parameters only some kinds take, in param_where order; -1 otherwise. */
+static const char *const kind_params[5] = {"lambda", "nu", "range", "steps", "extended"};
+
+static int kind_param(const char *name) {
+  for (int i = 0; i < 5; i++)
+    if (strcmp(name, kind_params[i]) == 0) return i;
+  return -1;
+}
+
+/* Whether kind k takes kind parameter i. */
+static int kind_takes(im_model_kind k, int i) {
+  if (i == 0) return k == IM_MODEL_FHS || k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T;
+  if (i == 1) return k == IM_MODEL_EWMA_T;
+  return k == IM_MODEL_GRID;
 }
 
 static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *err) {
@@ -271,12 +290,13 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   }
   const char *param = dot + 1;
   long v;
+  int pi;
   if (strcmp(param, "kind") == 0) {
     if ((st = need_value(e, err))) return st;
     int k = im_model_kind_parse(e->val);
     if (k < 0)
       return im_err_set(err, IM_EINVAL,
-                        "%s: %s: unknown model kind '%s' (known: hs, fhs, ewma_normal, ewma_t)",
+                        "%s: %s: unknown model kind '%s' (known: hs, fhs, ewma_normal, ewma_t, grid)",
                         e->where, e->key, e->val);
     m->kind = (im_model_kind)k;
   } else if (strcmp(param, "measure") == 0) {
@@ -300,19 +320,40 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   } else if (strcmp(param, "window") == 0) {
     if ((st = get_long(e, 1, 100000, &v, err))) return st;
     m->window = (int32_t)v;
-  } else if (strcmp(param, "lambda") == 0 || strcmp(param, "nu") == 0) {
+  } else if ((pi = kind_param(param)) >= 0) {
     if ((st = need_value(e, err))) return st;
-    double d;
-    if (!im_parse_double(e->val, &d))
+    double d = 0;
+    if (pi <= 2 && !im_parse_double(e->val, &d))
       return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a number", e->where, e->key, e->val);
-    *(param[0] == 'l' ? &m->lambda : &m->nu) = d;
+    switch (pi) {
+      case 0: m->lambda = d; break;
+      case 1: m->nu = d; break;
+      case 2:
+        if (!(d > 0 && d < 1))
+          return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a fraction in (0,1)", e->where,
+                            e->key, e->val);
+        m->grid_range = d;
+        break;
+      case 3:
+        if ((st = get_long(e, 1, 1000, &v, err))) return st;
+        m->grid_steps = (int32_t)v;
+        break;
+      default:
+        if (strcmp(e->val, "true") != 0 && strcmp(e->val, "false") != 0)
+          return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not true or false", e->where, e->key,
+                            e->val);
+        m->grid_extended = e->val[0] == 't';
+    }
     /* Checked against the kind once all keys are read. */
-    snprintf(param[0] == 'l' ? c->lambda_where[m - c->models] : c->nu_where[m - c->models],
-             sizeof c->nu_where[0], "%s", e->where);
+    char *w = c->param_where[m - c->models][pi];
+    size_t len = strlen(e->where);
+    if (len > sizeof c->param_where[0][0] - 1) len = sizeof c->param_where[0][0] - 1;
+    memcpy(w, e->where, len);
+    w[len] = '\0';
   } else {
     return im_err_set(err, IM_EINVAL,
                       "%s: unknown key '%s' (a model takes kind, measure, confidence, horizon, "
-                      "window, lambda, nu)",
+                      "window, lambda, nu, range, steps, extended)",
                       e->where, e->key);
   }
   return IM_OK;
@@ -361,18 +402,17 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
   if (st) return st;
   for (size_t i = 0; i < c->n_models; i++) {
     const im_model *m = &c->models[i];
-    if (c->lambda_where[i][0] && m->kind == IM_MODEL_HS)
-      return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: kind hs has no decay (fhs and ewma_* do)",
-                        c->lambda_where[i], m->name);
-    if (c->nu_where[i][0] && m->kind != IM_MODEL_EWMA_T)
-      return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: only kind ewma_t has degrees of freedom",
-                        c->nu_where[i], m->name);
-    if (m->kind != IM_MODEL_HS && !(m->lambda > 0 && m->lambda < 1))
+    for (int j = 0; j < 5; j++)
+      if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
+        return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
+                          c->param_where[i][j], m->name, kind_params[j],
+                          im_model_kind_name(m->kind), kind_params[j]);
+    if (kind_takes(m->kind, 0) && !(m->lambda > 0 && m->lambda < 1))
       return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: %g is not strictly between 0 and 1",
-                        c->lambda_where[i], m->name, m->lambda);
+                        c->param_where[i][0], m->name, m->lambda);
     if (m->kind == IM_MODEL_EWMA_T && !(m->nu > 2))
       return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: %g; the t needs nu > 2",
-                        c->nu_where[i], m->name, m->nu);
+                        c->param_where[i][1], m->name, m->nu);
   }
   if (!have_market) return im_err_set(err, IM_EINVAL, "configuration: 'market' is required");
   if (!have_port) return im_err_set(err, IM_EINVAL, "configuration: 'portfolios' is required");

@@ -25,9 +25,9 @@ typedef struct {
   size_t n_models;
   im_model models[IM_MAX_MODELS];
   char *text; /* the effective configuration: the file, then the overrides */
-  /* Where lambda / nu were set ("" = default), for errors about the kind. */
-  char lambda_where[IM_MAX_MODELS][IM_PATH_LEN + 300];
-  char nu_where[IM_MAX_MODELS][IM_PATH_LEN + 300];
+  /* Where each kind-specific parameter (lambda, nu, range, steps, extended)
+   * was set ("" = left at its default), to check it against the kind. */
+  char param_where[IM_MAX_MODELS][5][256];
 } im_config;
 
 /* Reads path and applies the n overrides "key=value". The message names the

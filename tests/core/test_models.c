@@ -170,6 +170,36 @@ static void test_no_lookahead_filtered(void **state) {
   }
 }
 
+/* grid against hand-computed worst cases. Long 2 coins at s0 (E = 2 s0),
+ * range 10% in 2 steps: core worst 0.10 E; extended: -66% weighted 0.24 is
+ * 0.1584 E, the worst. Short (E < 0): extended +50% x 0.32 = 0.16 |E| (and
+ * +100% x 0.16, ... also 0.16); +300% x 0.0533 = 0.1599. Without extended:
+ * 0.10 |E|. Two underlyings add (no offsets across underlyings). */
+static void test_grid_hand(void **state) {
+  (void)state;
+  fixture f;
+  setup(&f, 2, 2);
+  for (size_t k = 0; k < ND; k++) {
+    f.close[k] = 25000 + 10 * (double)k;
+    f.close[ND + k] = 1500 - (double)k;
+  }
+  f.qty[0] = 2;
+  f.qty[1] = -3;
+  im_model md = {.kind = IM_MODEL_GRID, .confidence = 0.99, .horizon = 1, .window = 1,
+                 .grid_range = 0.10, .grid_steps = 2, .grid_extended = 1};
+  double im[ND];
+  eval(&md, &f, im);
+  const size_t t = 123;
+  const double eb = 2 * f.close[t], ee = 3 * f.close[ND + t];
+  double want = 0.66 * 0.24 * eb + 0.16 * ee;
+  if (fabs(im[t] - want) > 1e-9 * want) fail_msg("grid extended: %.12g vs %.12g", im[t], want);
+  md.grid_extended = 0;
+  eval(&md, &f, im);
+  want = 0.10 * (eb + ee);
+  if (fabs(im[t] - want) > 1e-9 * want) fail_msg("grid core: %.12g vs %.12g", im[t], want);
+  assert_false(isnan(im[0])); /* instantaneous: no history needed */
+}
+
 static void test_parameter_checks(void **state) {
   (void)state;
   fixture f;
@@ -195,6 +225,7 @@ int main(void) {
       cmocka_unit_test(test_ewma_closed_form),
       cmocka_unit_test(test_fhs_volatility_regime),
       cmocka_unit_test(test_no_lookahead_filtered),
+      cmocka_unit_test(test_grid_hand),
       cmocka_unit_test(test_parameter_checks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,8 +85,11 @@ cfg() { # cfg FILE [extra yaml lines]
 cfg ok.yaml
 cfg unknown.yaml "colour: blue"
 check bt-unknown-key 3 "unknown.yaml:9: unknown key 'colour'" r.h5 -- "${launch[@]}" "$imvar" backtest -c unknown.yaml
-cfg modelkey.yaml "    lambda: 0.94"
-check bt-unknown-model-key 3 "modelkey.yaml:9: unknown key 'models.m1.lambda'" r.h5 -- "${launch[@]}" "$imvar" backtest -c modelkey.yaml
+cfg modelkey.yaml "    gamma: 0.94"
+check bt-unknown-model-key 3 "modelkey.yaml:9: unknown key 'models.m1.gamma'" r.h5 -- "${launch[@]}" "$imvar" backtest -c modelkey.yaml
+cfg lambdahs.yaml "    lambda: 0.94"
+check bt-param-of-other-kind 3 "lambdahs.yaml:9: models.m1.lambda: kind hs takes no lambda" r.h5 -- "${launch[@]}" "$imvar" backtest -c lambdahs.yaml
+check bt-nu-too-small 3 "models.m1.nu: 2; the t needs nu > 2" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.kind=ewma_t --set models.m1.nu=2
 check bt-unknown-set 3 "--set models.m1.colour=red: unknown key 'models.m1.colour'" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.colour=red
 CONF=1.5 cfg conf.yaml
 check bt-confidence-high 3 "conf.yaml:8: models.m1.confidence: '1.5' is not a number strictly between 0 and 1" r.h5 -- "${launch[@]}" "$imvar" backtest -c conf.yaml
@@ -94,7 +97,7 @@ check bt-confidence-zero 3 "--set models.m1.confidence=0: models.m1.confidence" 
 WINDOW=5000 cfg window.yaml
 check bt-window-too-long 3 "window.yaml: models.m1.window: 5000 scenarios of 2-day moves need 5002 days of history" r.h5 -- "${launch[@]}" "$imvar" backtest -c window.yaml
 check bt-horizon-text 3 "models.m1.horizon: 'two' is not a whole number" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.horizon=two
-check bt-kind 3 "unknown model kind 'garch'" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.kind=garch
+check bt-kind 3 "unknown model kind 'garch' (known: hs, fhs, ewma_normal, ewma_t, grid)" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.kind=garch
 printf 'market: market.h5\nmodels: [1, 2\n' >syntax.yaml
 check bt-yaml-syntax 3 "syntax.yaml:3: YAML error" r.h5 -- "${launch[@]}" "$imvar" backtest -c syntax.yaml
 printf 'market: a\nmarket: b\n' >dupkey.yaml
