@@ -15,7 +15,7 @@ printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for h in 1 2; do
   "$imvar" backtest -q -c "$root/data/configs/all-models.yaml" --set "market=$out/market.h5" \
     --set "portfolios=$root/data/portfolios/btc_eth.csv" \
-    $(for m in hs fhs ewma_normal ewma_t es_fhs grid; do echo "--set models.$m.horizon=$h"; done) \
+    $(for m in hs fhs ewma_normal ewma_t mc_t es_fhs grid; do echo "--set models.$m.horizon=$h"; done) \
     -o "$out/h$h.h5" 2>/dev/null
   "$imvar" validate "$out/h$h.h5" --limit 1 >"$out/h$h.txt"
   # Closes of BTC (underlying 0) turn the IM of btc_spot_long (1 BTC, the first

@@ -1,12 +1,14 @@
 #include "model.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "risk.h"
+#include "rng.h"
 
 /* Historical simulation (kind "hs").
  *
@@ -40,7 +42,16 @@
  * underlying separately (no offsets across underlyings), the worst loss over
  * the core spot shocks 0, +-range/steps, ..., +-range and, with extended on,
  * the extended moves weighted by their dampeners; IM is the sum over the
- * underlyings. Instantaneous: no history, confidence or window is used. */
+ * underlyings. Instantaneous: no history, confidence or window is used.
+ *
+ * Monte Carlo t (kind "mc_t", after OCC STANS). With Sigma the EWMA
+ * covariance above and L the Cholesky factor of h Sigma (over the
+ * portfolio's underlyings), path i moves the underlyings by
+ * exp(X_i) - 1, X_i = L z_i sqrt((nu - 2) / c_i): multivariate Student-t with
+ * covariance h Sigma, z_i standard normal per underlying and c_i chi-square
+ * with nu degrees of freedom. Every portfolio is fully revalued on every path;
+ * VaR/ES over the paths. The draws of path i at date t come from the Philox
+ * stream (seed, model name, t, i), so they are the same on any rank. */
 
 struct im_model_state {
   im_model model;
@@ -73,11 +84,19 @@ struct im_model_scratch {
   uint32_t *gather;  /* [n_sig][window] scenario columns of windows with gaps */
   int64_t *k0;       /* [n_sig] window start day per signature, -1 if none */
   int8_t *gathered;  /* [n_sig] gather list built for the current date */
-  double *cov;       /* ewma: [n_sig][n_und][n_und] covariance of the current date */
+  double *cov;       /* ewma, mc_t: [n_sig][n_und][n_und] covariance of the current date */
+  /* mc_t */
+  gsl_rng *rng;
+  double *z;         /* [paths][n_und] standard normals of the current date */
+  double *chi;       /* [paths] chi-square draws of the current date */
+  int64_t z_date;    /* the date z and chi hold, -1 none */
+  double *mv;        /* [MC_SLOTS][n_und][paths] simulated moves exp(X) - 1 */
+  int64_t *mv_tag;   /* [MC_SLOTS] (date * n_sig + signature) held, -1 none */
+  gsl_matrix *chol;  /* n_und x n_und workspace */
 };
 
 static const char *const kind_names[IM_MODEL_KINDS] = {"hs", "fhs", "ewma_normal", "ewma_t",
-                                                        "grid"};
+                                                        "grid", "mc_t"};
 
 const double im_grid_ext_move[IM_GRID_N_EXTENDED] = {-0.66, -0.33, 0.5, 1, 2, 3, 4, 5};
 const double im_grid_ext_weight[IM_GRID_N_EXTENDED] = {0.24, 0.48, 0.32, 0.16, 0.08, 0.0533, 0.04, 0.032};
@@ -93,6 +112,12 @@ int im_model_kind_parse(const char *name) {
 }
 
 static int is_parametric(im_model_kind k) { return k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T; }
+
+/* Kinds built on the EWMA covariance of daily log-moves. */
+static int uses_cov(im_model_kind k) { return is_parametric(k) || k == IM_MODEL_MC_T; }
+
+/* Cached simulated moves of mc_t: a few signatures per date. */
+#define MC_SLOTS 8
 
 /* Worst weighted loss of a USD exposure e over the grid of model md. */
 static double grid_worst(const im_model *md, double e) {
@@ -121,10 +146,12 @@ im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) 
     return im_err_set(err, IM_EINVAL, "range/steps: the grid needs 0 < range < 1 and steps >= 1");
   if (md->kind != IM_MODEL_HS && md->kind != IM_MODEL_GRID && !(md->lambda > 0.0 && md->lambda < 1.0))
     return im_err_set(err, IM_EINVAL, "lambda: %g is not strictly between 0 and 1", md->lambda);
-  if (md->kind == IM_MODEL_EWMA_T && !(md->nu > 2.0 && md->nu <= 1e6))
+  if (md->kind == IM_MODEL_MC_T && !(md->paths >= 100 && md->paths <= 10000000))
+    return im_err_set(err, IM_EINVAL, "paths: %d; mc_t needs 100 to 1e7 paths", (int)md->paths);
+  if ((md->kind == IM_MODEL_EWMA_T || md->kind == IM_MODEL_MC_T) && !(md->nu > 2.0 && md->nu <= 1e6))
     return im_err_set(err, IM_EINVAL, "nu: %g degrees of freedom; the t needs nu > 2 (finite variance)",
                       md->nu);
-  if (is_parametric(md->kind) && md->window < 2)
+  if (uses_cov(md->kind) && md->window < 2)
     return im_err_set(err, IM_EINVAL, "window: %d daily returns; the covariance needs at least 2",
                       (int)md->window);
   const size_t burn = md->kind == IM_MODEL_FHS ? IM_FHS_BURN_IN + 1 : 0;
@@ -229,7 +256,7 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
       case IM_MODEL_FHS:
         fhs_filter(c, nd, h, model->lambda, r, s->sigf + u * nd);
         break;
-      default:
+      default: /* ewma_*, mc_t: daily log-moves */
         for (size_t k = 0; k < nd; k++) r[k] = k >= 1 ? log(c[k] / c[k - 1]) : NAN;
     }
   }
@@ -319,9 +346,24 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
   w->k0 = malloc(nsig * sizeof *w->k0);
   w->gathered = malloc(nsig);
   const size_t nu = s->mkt->n_und;
-  w->cov = is_parametric(s->model.kind) ? malloc(nsig * nu * nu * sizeof *w->cov) : NULL;
+  w->cov = uses_cov(s->model.kind) ? malloc(nsig * nu * nu * sizeof *w->cov) : NULL;
+  w->z_date = -1;
+  if (s->model.kind == IM_MODEL_MC_T) {
+    const size_t np = (size_t)s->model.paths;
+    w->rng = gsl_rng_alloc(im_rng_philox);
+    w->z = malloc(np * nu * sizeof *w->z);
+    w->chi = malloc(np * sizeof *w->chi);
+    w->mv = malloc(MC_SLOTS * nu * np * sizeof *w->mv);
+    w->mv_tag = malloc(MC_SLOTS * sizeof *w->mv_tag);
+    w->chol = gsl_matrix_alloc(nu, nu);
+    free(w->loss);
+    w->loss = malloc((np > win ? np : win) * sizeof *w->loss);
+    if (w->mv_tag)
+      for (size_t i = 0; i < MC_SLOTS; i++) w->mv_tag[i] = -1;
+  }
   if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered ||
-      (is_parametric(s->model.kind) && !w->cov)) {
+      (uses_cov(s->model.kind) && !w->cov) ||
+      (s->model.kind == IM_MODEL_MC_T && (!w->rng || !w->z || !w->chi || !w->mv || !w->mv_tag || !w->chol))) {
     im_model_scratch_free(w);
     return NULL;
   }
@@ -337,6 +379,12 @@ void im_model_scratch_free(im_model_scratch *w) {
   free(w->k0);
   free(w->gathered);
   free(w->cov);
+  if (w->rng) gsl_rng_free(w->rng);
+  free(w->z);
+  free(w->chi);
+  free(w->mv);
+  free(w->mv_tag);
+  if (w->chol) gsl_matrix_free(w->chol);
   free(w);
 }
 
@@ -382,11 +430,11 @@ static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p
   }
 }
 
-/* E' Sigma E of portfolio p at day t, Sigma the EWMA covariance of the daily
- * log-moves over the window of signature sj starting at k0 (computed once per
- * signature and date). */
-static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
-                            uint32_t sj, size_t k0) {
+/* The EWMA covariance (upper triangle, [n_und][n_und]) of the daily log-moves
+ * over the window of signature sj starting at k0, computed once per signature
+ * and date. */
+static const double *ewma_cov(const im_model_state *s, im_model_scratch *w, size_t t, uint32_t sj,
+                              size_t k0) {
   const im_market *mkt = s->mkt;
   const size_t nu = mkt->n_und, nd = mkt->n_days, win = (size_t)s->model.window;
   double *cov = w->cov + (size_t)sj * nu * nu;
@@ -408,6 +456,15 @@ static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t
     }
     w->gathered[sj] = 1;
   }
+  return cov;
+}
+
+/* E' Sigma E of portfolio p at day t. */
+static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
+                            uint32_t sj, size_t k0) {
+  const im_market *mkt = s->mkt;
+  const size_t nu = mkt->n_und, nd = mkt->n_days;
+  const double *cov = ewma_cov(s, w, t, sj, k0);
   double var = 0;
   for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
     const size_t a = s->lin_und[i];
@@ -419,6 +476,61 @@ static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t
     }
   }
   return var > 0 ? var : 0;
+}
+
+/* The standard normals and chi-square draws of every path at date t. */
+static void mc_draws(const im_model_state *s, im_model_scratch *w, size_t t) {
+  if (w->z_date == (int64_t)t) return;
+  const size_t nu = s->mkt->n_und, np = (size_t)s->model.paths;
+  const uint32_t purpose = im_rng_hash(s->model.name);
+  for (size_t i = 0; i < np; i++) {
+    im_rng_stream(w->rng, s->model.seed, purpose, (uint32_t)t, (uint32_t)i);
+    for (size_t u = 0; u < nu; u++) w->z[i * nu + u] = gsl_ran_ugaussian(w->rng);
+    w->chi[i] = gsl_ran_chisq(w->rng, s->model.nu);
+  }
+  w->z_date = (int64_t)t;
+}
+
+/* Simulated moves exp(X) - 1 [n_und][paths] of signature sj at date t. */
+static const double *mc_moves(const im_model_state *s, im_model_scratch *w, size_t t, uint32_t sj,
+                              size_t k0) {
+  const size_t nu = s->mkt->n_und, np = (size_t)s->model.paths;
+  const int64_t tag = (int64_t)t * (int64_t)s->n_sig + sj;
+  double *mv = w->mv + (sj % MC_SLOTS) * nu * np;
+  if (w->mv_tag[sj % MC_SLOTS] == tag) return mv;
+  const double *cov = ewma_cov(s, w, t, sj, k0);
+  mc_draws(s, w, t);
+  /* Cholesky factor of h Sigma over the signature's underlyings; a tiny
+   * ridge if it is only semi-definite (e.g. identical moves). */
+  const uint64_t sig = s->sig[sj];
+  size_t idx[IM_MAX_UNDERLYINGS], m = 0;
+  for (size_t u = 0; u < nu; u++)
+    if (sig >> u & 1) idx[m++] = u;
+  gsl_matrix_view a = gsl_matrix_submatrix(w->chol, 0, 0, m, m);
+  double ridge = 0;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j <= i; j++) {
+        double c = (double)s->model.horizon * cov[idx[j] * nu + idx[i]];
+        gsl_matrix_set(&a.matrix, i, j, c + (i == j ? ridge : 0));
+        gsl_matrix_set(&a.matrix, j, i, c + (i == j ? ridge : 0));
+      }
+    if (gsl_linalg_cholesky_decomp1(&a.matrix) == GSL_SUCCESS) break;
+    double tr = 0;
+    for (size_t i = 0; i < m; i++) tr += (double)s->model.horizon * cov[idx[i] * nu + idx[i]];
+    ridge = ridge ? ridge * 100 : 1e-12 * (tr > 0 ? tr : 1);
+  }
+  const double dof = s->model.nu;
+  for (size_t i = 0; i < np; i++) {
+    const double scale = sqrt((dof - 2) / w->chi[i]);
+    for (size_t r = 0; r < m; r++) {
+      double x = 0;
+      for (size_t c = 0; c <= r; c++) x += gsl_matrix_get(&a.matrix, r, c) * w->z[i * nu + idx[c]];
+      mv[idx[r] * np + i] = expm1(x * scale);
+    }
+  }
+  w->mv_tag[sj % MC_SLOTS] = tag;
+  return mv;
 }
 
 void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
@@ -445,7 +557,7 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
     }
     const size_t span = (size_t)((int64_t)t + 1 - kmin);
     /* Relative moves of every underlying the tile uses, over days kmin..t. */
-    for (size_t u = 0; u < mkt->n_und && span > 0 && !is_parametric(s->model.kind); u++) {
+    for (size_t u = 0; u < mkt->n_und && span > 0 && !uses_cov(s->model.kind); u++) {
       if (!(used >> u & 1)) continue;
       const double *r = s->ratio + u * nd + (size_t)kmin;
       double *d = w->d + u * s->lmax;
@@ -469,6 +581,19 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
             v += grid_worst(&s->model, s->lin_qs[i] * mkt->close[u * nd + t] + s->lin_qi[i]);
           }
         }
+      } else if (k0 >= 0 && s->model.kind == IM_MODEL_MC_T) {
+        const size_t np = (size_t)s->model.paths;
+        const double *mv = mc_moves(s, w, t, sj, (size_t)k0);
+        double *loss = w->loss;
+        for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
+          const size_t u = s->lin_und[i];
+          const double e = -(s->lin_qs[i] * mkt->close[u * nd + t] + s->lin_qi[i]);
+          const double *d = mv + u * np;
+          for (size_t j = 0; j < np; j++) loss[j] = (i == s->lin_start[p] ? 0.0 : loss[j]) + e * d[j];
+        }
+        v = s->model.measure == IM_MEASURE_ES ? im_es(loss, np, s->model.confidence, w->top)
+                                              : im_var(loss, np, s->model.confidence, w->top);
+        if (v < 0) v = 0;
       } else if (k0 >= 0 && is_parametric(s->model.kind)) {
         v = s->q_scale * sqrt((double)s->model.horizon * ewma_variance(s, w, p, t, sj, (size_t)k0));
         if (v < 0) v = 0;

@@ -27,7 +27,8 @@ typedef enum {
   IM_MODEL_EWMA_NORMAL = 2, /* parametric, EWMA covariance, normal */
   IM_MODEL_EWMA_T = 3,      /* parametric, EWMA covariance, Student-t with nu dof */
   IM_MODEL_GRID = 4,        /* exchange portfolio margin: worst loss over a shock grid */
-  IM_MODEL_KINDS = 5
+  IM_MODEL_MC_T = 5,        /* Monte Carlo: multivariate t on the EWMA covariance */
+  IM_MODEL_KINDS = 6
 } im_model_kind;
 typedef enum { IM_MEASURE_VAR = 0, IM_MEASURE_ES = 1 } im_measure;
 
@@ -43,6 +44,8 @@ typedef struct {
   double grid_range; /* grid: largest core spot shock (0.16 = +-16%) */
   int32_t grid_steps;   /* grid: core shocks per side (4: 0, +-4, ..., +-16%) */
   int32_t grid_extended; /* grid: 1 = add the dampened extended moves */
+  int32_t paths;     /* mc_t: simulated paths per date */
+  uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model, date, path) */
 } im_model;
 
 /* The grid model's extended moves and their dampener weights (Deribit's
@@ -52,7 +55,7 @@ typedef struct {
 extern const double im_grid_ext_move[IM_GRID_N_EXTENDED];
 extern const double im_grid_ext_weight[IM_GRID_N_EXTENDED];
 
-/* Parses a kind name ("hs", "fhs", "ewma_normal", "ewma_t", "grid"); -1 if unknown. */
+/* Parses a kind name ("hs", "fhs", "ewma_normal", "ewma_t", "grid", "mc_t"); -1 if unknown. */
 int im_model_kind_parse(const char *name);
 
 const char *im_model_kind_name(im_model_kind k);

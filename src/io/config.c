@@ -253,22 +253,25 @@ static im_model *find_model(im_config *c, const char *name, const kv *e, im_err 
   m->grid_range = 0.16; /* Paradex/Deribit core range */
   m->grid_steps = 4;
   m->grid_extended = 1;
+  m->paths = 10000;
   return m;
 }
 
 /* The parameters only some kinds take, in param_where order; -1 otherwise. */
-static const char *const kind_params[5] = {"lambda", "nu", "range", "steps", "extended"};
+static const char *const kind_params[6] = {"lambda", "nu", "range", "steps", "extended", "paths"};
 
 static int kind_param(const char *name) {
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < 6; i++)
     if (strcmp(name, kind_params[i]) == 0) return i;
   return -1;
 }
 
 /* Whether kind k takes kind parameter i. */
 static int kind_takes(im_model_kind k, int i) {
-  if (i == 0) return k == IM_MODEL_FHS || k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T;
-  if (i == 1) return k == IM_MODEL_EWMA_T;
+  if (i == 0)
+    return k == IM_MODEL_FHS || k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T || k == IM_MODEL_MC_T;
+  if (i == 1) return k == IM_MODEL_EWMA_T || k == IM_MODEL_MC_T;
+  if (i == 5) return k == IM_MODEL_MC_T;
   return k == IM_MODEL_GRID;
 }
 
@@ -296,7 +299,7 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
     int k = im_model_kind_parse(e->val);
     if (k < 0)
       return im_err_set(err, IM_EINVAL,
-                        "%s: %s: unknown model kind '%s' (known: hs, fhs, ewma_normal, ewma_t, grid)",
+                        "%s: %s: unknown model kind '%s' (known: hs, fhs, ewma_normal, ewma_t, grid, mc_t)",
                         e->where, e->key, e->val);
     m->kind = (im_model_kind)k;
   } else if (strcmp(param, "measure") == 0) {
@@ -338,6 +341,10 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
         if ((st = get_long(e, 1, 1000, &v, err))) return st;
         m->grid_steps = (int32_t)v;
         break;
+      case 5:
+        if ((st = get_long(e, 100, 10000000, &v, err))) return st;
+        m->paths = (int32_t)v;
+        break;
       default:
         if (strcmp(e->val, "true") != 0 && strcmp(e->val, "false") != 0)
           return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not true or false", e->where, e->key,
@@ -353,7 +360,7 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   } else {
     return im_err_set(err, IM_EINVAL,
                       "%s: unknown key '%s' (a model takes kind, measure, confidence, horizon, "
-                      "window, lambda, nu, range, steps, extended)",
+                      "window, lambda, nu, range, steps, extended, paths)",
                       e->where, e->key);
   }
   return IM_OK;
@@ -402,7 +409,8 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
   if (st) return st;
   for (size_t i = 0; i < c->n_models; i++) {
     const im_model *m = &c->models[i];
-    for (int j = 0; j < 5; j++)
+    c->models[i].seed = (uint64_t)c->seed;
+    for (int j = 0; j < 6; j++)
       if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
         return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
                           c->param_where[i][j], m->name, kind_params[j],
@@ -410,7 +418,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
     if (kind_takes(m->kind, 0) && !(m->lambda > 0 && m->lambda < 1))
       return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: %g is not strictly between 0 and 1",
                         c->param_where[i][0], m->name, m->lambda);
-    if (m->kind == IM_MODEL_EWMA_T && !(m->nu > 2))
+    if ((m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) && !(m->nu > 2))
       return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: %g; the t needs nu > 2",
                         c->param_where[i][1], m->name, m->nu);
   }

@@ -25,9 +25,9 @@ typedef struct {
   size_t n_models;
   im_model models[IM_MAX_MODELS];
   char *text; /* the effective configuration: the file, then the overrides */
-  /* Where each kind-specific parameter (lambda, nu, range, steps, extended)
-   * was set ("" = left at its default), to check it against the kind. */
-  char param_where[IM_MAX_MODELS][5][256];
+  /* Where each kind-specific parameter (lambda, nu, range, steps, extended,
+   * paths) was set ("" = left at its default), to check it against the kind. */
+  char param_where[IM_MAX_MODELS][6][256];
 } im_config;
 
 /* Reads path and applies the n overrides "key=value". The message names the

@@ -117,7 +117,8 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   e |= im_h5_attr_int(g, "horizon_days", m->horizon);
   e |= im_h5_attr_int(g, "window", m->window);
   if (m->kind != IM_MODEL_HS) e |= im_h5_attr_double(g, "lambda", m->lambda);
-  if (m->kind == IM_MODEL_EWMA_T) e |= im_h5_attr_double(g, "nu", m->nu);
+  if (m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) e |= im_h5_attr_double(g, "nu", m->nu);
+  if (m->kind == IM_MODEL_MC_T) e |= im_h5_attr_int(g, "paths", m->paths);
   if (m->kind == IM_MODEL_GRID) {
     e |= im_h5_attr_double(g, "grid_range", m->grid_range);
     e |= im_h5_attr_int(g, "grid_steps", m->grid_steps);

@@ -97,7 +97,7 @@ check bt-confidence-zero 3 "--set models.m1.confidence=0: models.m1.confidence" 
 WINDOW=5000 cfg window.yaml
 check bt-window-too-long 3 "window.yaml: models.m1.window: 5000 scenarios of 2-day moves need 5002 days of history" r.h5 -- "${launch[@]}" "$imvar" backtest -c window.yaml
 check bt-horizon-text 3 "models.m1.horizon: 'two' is not a whole number" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.horizon=two
-check bt-kind 3 "unknown model kind 'garch' (known: hs, fhs, ewma_normal, ewma_t, grid)" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.kind=garch
+check bt-kind 3 "unknown model kind 'garch' (known: hs, fhs, ewma_normal, ewma_t, grid, mc_t)" r.h5 -- "${launch[@]}" "$imvar" backtest -c ok.yaml --set models.m1.kind=garch
 printf 'market: market.h5\nmodels: [1, 2\n' >syntax.yaml
 check bt-yaml-syntax 3 "syntax.yaml:3: YAML error" r.h5 -- "${launch[@]}" "$imvar" backtest -c syntax.yaml
 printf 'market: a\nmarket: b\n' >dupkey.yaml
