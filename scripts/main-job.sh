@@ -16,8 +16,9 @@ args=()
 for u in BTC ETH SOL BNB XRP ADA DOGE; do
   args+=("$u=$root/data/market/${u,,}_usdt_binance_daily.csv")
 done
-echo "== import: Binance daily closes of 7 coins (data/PROVENANCE.md)"
-"$imvar" import -o "$out/market.h5" "${args[@]}"
+echo "== import: Binance daily closes of 7 coins, Deribit DVOL of BTC and ETH (data/PROVENANCE.md)"
+"$imvar" import -o "$out/market.h5" "${args[@]}" \
+  --ivol BTC="$root/data/market/btc_dvol_daily.csv" --ivol ETH="$root/data/market/eth_dvol_daily.csv"
 
 echo "== backtest on 2 MPI ranks: $config"
 mpirun -n 2 "$imvar" backtest -q -c "$config" --set "market=$out/market.h5" \

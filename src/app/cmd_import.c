@@ -11,6 +11,7 @@
 
 static const char help[] =
     "usage: imvar import -o market.h5 NAME=prices.csv [NAME=prices.csv ...]\n"
+    "                    [--ivol NAME=dvol.csv ...]\n"
     "\n"
     "Reads one CSV of daily closes per underlying and writes market.h5: the closes on one\n"
     "gapless daily UTC calendar from the earliest to the latest date, NaN and a 0 in the\n"
@@ -18,30 +19,38 @@ static const char help[] =
     "or 'timestamp' (ISO 8601, UTC) column and a 'close' column; other columns are ignored.\n"
     "Rows must be in increasing date order, one per day, with positive finite closes.\n"
     "NAME is the underlying as portfolios name it (BTC for BTC-SPOT, BTC-PERP, ...).\n"
-    "On any error nothing is written.\n"
+    "--ivol adds an underlying's ATM implied volatility (a CSV of the same form whose\n"
+    "close is in percent, as Deribit's DVOL index), which option positions are priced\n"
+    "with. On any error nothing is written.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE   market file to write (required)\n"
+    "  -v, --ivol N=FILE   implied volatility of underlying N, in percent (repeatable)\n"
     "  -h, --help          this text\n";
 
-static im_status run(int nargs, char **args, const char *out, im_err *err) {
-  im_series *s = calloc((size_t)nargs, sizeof *s);
+/* Reads the NAME=path arguments into s. */
+static im_status read_series(int n, char **args, im_series *s, im_err *err) {
+  for (int i = 0; i < n; i++) {
+    char *eq = strchr(args[i], '=');
+    if (!eq || eq == args[i] || !eq[1]) return im_err_set(err, IM_EINVAL, "'%s' is not NAME=path.csv", args[i]);
+    *eq = '\0';
+    im_status st = im_series_read_csv(eq + 1, args[i], &s[i], err);
+    *eq = '=';
+    if (st) return st;
+  }
+  return IM_OK;
+}
+
+static im_status run(int nargs, char **args, int nvol, char **vols, const char *out, im_err *err) {
+  im_series *s = calloc((size_t)(nargs + nvol), sizeof *s);
   if (!s) return im_err_set(err, IM_ENOMEM, "out of memory");
   im_status st = IM_OK;
   if (im_output_dir_ok(out, err->msg, sizeof err->msg) < 0) st = IM_EIO;
-  int n = 0;
-  for (; n < nargs && !st; n++) {
-    char *eq = strchr(args[n], '=');
-    if (!eq || eq == args[n] || !eq[1]) {
-      st = im_err_set(err, IM_EINVAL, "'%s' is not NAME=path.csv", args[n]);
-      break;
-    }
-    *eq = '\0';
-    st = im_series_read_csv(eq + 1, args[n], &s[n], err);
-    *eq = '=';
-  }
+  if (!st) st = read_series(nargs, args, s, err);
+  if (!st) st = read_series(nvol, vols, s + nargs, err);
   im_market m = {0};
   if (!st) st = im_market_from_series(s, (size_t)nargs, &m, err);
+  if (!st) st = im_market_add_ivol(&m, s + nargs, (size_t)nvol, err);
   if (!st) st = im_market_write_h5(out, &m, s, err);
   if (!st) {
     char a[11], b[11];
@@ -56,9 +65,11 @@ static im_status run(int nargs, char **args, const char *out, im_err *err) {
       printf("  %-8s %s .. %s  %5zu closes  %3zu gap days  %s\n", m.und[u], f, l, s[u].n, gaps,
              s[u].source);
     }
+    for (int i = 0; i < nvol; i++)
+      printf("  %-8s implied vol: %zu days  %s\n", s[nargs + i].name, s[nargs + i].n, s[nargs + i].source);
   }
   im_market_clear(&m);
-  for (int i = 0; i < nargs; i++) im_series_clear(&s[i]);
+  for (int i = 0; i < nargs + nvol; i++) im_series_clear(&s[i]);
   free(s);
   return st;
 }
@@ -67,15 +78,19 @@ int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
   static const struct option opts[] = {
-      {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+      {"output", required_argument, NULL, 'o'}, {"ivol", required_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
   const char *out = NULL;
-  int c, bad = 0;
+  char **vols = calloc((size_t)argc, sizeof *vols);
+  int c, bad = !vols, nvol = 0;
   optind = 1;
   opterr = rank == 0;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+  while (!bad && (c = getopt_long(argc, argv, "o:v:h", opts, NULL)) != -1) {
     if (c == 'o') out = optarg;
+    else if (c == 'v') vols[nvol++] = optarg;
     else if (c == 'h') {
       if (rank == 0) fputs(help, stdout);
+      free(vols);
       return IM_EXIT_OK;
     } else
       bad = 1;
@@ -85,13 +100,15 @@ int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
       if (!bad) fprintf(stderr, "imvar import: %s\n", !out ? "-o FILE is required" : "no NAME=path.csv given");
       fputs(help, stderr);
     }
+    free(vols);
     return IM_EXIT_USAGE;
   }
   im_err err = {""};
   im_status st = IM_OK;
   if (rank == 0) {
-    st = run(argc - optind, argv + optind, out, &err);
+    st = run(argc - optind, argv + optind, nvol, vols, out, &err);
     im_report(st, &err);
   }
+  free(vols);
   return im_exit_code(im_bcast_status(comm, st));
 }

@@ -51,7 +51,17 @@
  * covariance h Sigma, z_i standard normal per underlying and c_i chi-square
  * with nu degrees of freedom. Every portfolio is fully revalued on every path;
  * VaR/ES over the paths. The draws of path i at date t come from the Philox
- * stream (seed, model name, t, i), so they are the same on any rank. */
+ * stream (seed, model name, t, i), so they are the same on any rank.
+ *
+ * Options (hs, fhs, grid). An option with N days to expiry and strike
+ * K = moneyness x s_t is worth Black-76 at zero rates with vol
+ * atm_t x smile(K/S, tau), atm_t the underlying's ATM implied vol (DVOL/100).
+ * A scenario day k moves spot as the model says and the ATM vol by the same
+ * day's relative change ivol[k]/ivol[k-h] (spot and vol jointly, so their
+ * correlation is kept; fhs filters spot only), and ages the option by h days;
+ * one expiring within the horizon pays its intrinsic value. The realised P&L
+ * revalues at t+h with that day's spot and ATM vol. A scenario or date
+ * without implied vol is not usable for a portfolio holding options. */
 
 struct im_model_state {
   im_model model;
@@ -60,6 +70,12 @@ struct im_model_state {
   double *ratio;    /* [n_und][n_days] NaN if undefined. hs: close[k]/close[k-h];
                        fhs: the devolatilised h-day move Z_k; ewma: log-move r_k */
   double *sigf;     /* fhs: [n_und][n_days] volatility forecast for day t+1 made at t */
+  double *vratio;   /* [n_und][n_days] ivol[k]/ivol[k-h], NaN if undefined (options) */
+  size_t n_opt;     /* option instruments of the book */
+  uint32_t *opt_list; /* [n_opt] their book instrument indices */
+  size_t *opt_start;  /* [n_port+1] option positions of each portfolio */
+  uint32_t *opt_row;  /* [n_optpos] row (index into opt_list) of each option position */
+  double *opt_qty;    /* [n_optpos] coins */
   double q_scale;   /* ewma: VaR or ES of a unit-variance P&L at the confidence */
   size_t n_sig;     /* distinct underlying sets among the portfolios */
   uint64_t *sig;    /* [n_sig] */
@@ -85,6 +101,7 @@ struct im_model_scratch {
   int64_t *k0;       /* [n_sig] window start day per signature, -1 if none */
   int8_t *gathered;  /* [n_sig] gather list built for the current date */
   double *cov;       /* ewma, mc_t: [n_sig][n_und][n_und] covariance of the current date */
+  double *orow;      /* [n_opt][lmax] unit scenario P&L of each option instrument */
   /* mc_t */
   gsl_rng *rng;
   double *z;         /* [paths][n_und] standard normals of the current date */
@@ -119,15 +136,40 @@ static int uses_cov(im_model_kind k) { return is_parametric(k) || k == IM_MODEL_
 /* Cached simulated moves of mc_t: a few signatures per date. */
 #define MC_SLOTS 8
 
-/* Worst weighted loss of a USD exposure e over the grid of model md. */
-static double grid_worst(const im_model *md, double e) {
-  double worst = 0; /* the 0 shock */
-  for (int32_t i = 1; i <= md->grid_steps; i++) {
-    const double x = md->grid_range * i / md->grid_steps;
-    worst = fmax(worst, fmax(-e * x, e * x));
+static double option_value(const im_model_state *s, const im_instrument *in, double sp,
+                           double atm, double k, double tau);
+
+/* Loss of portfolio p's positions on underlying u (USD exposure e of the
+ * linear ones, plus its options fully revalued) when spot moves by x and
+ * the ATM vol by vx, instantaneously. */
+static double grid_loss(const im_model_state *s, size_t p, size_t u, size_t t, double e, double x,
+                        double vx) {
+  double loss = -e * x;
+  const size_t nd = s->mkt->n_days;
+  for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
+    const im_instrument *in = &s->book->instr[s->opt_list[s->opt_row[j]]];
+    if (in->und != u) continue;
+    const double s0 = s->mkt->close[u * nd + t], atm = s->mkt->ivol[u * nd + t];
+    const double k = in->money * s0, tau = in->tenor / 365.0;
+    loss -= s->opt_qty[j] * (option_value(s, in, s0 * (1 + x), atm * (1 + vx), k, tau) -
+                             option_value(s, in, s0, atm, k, tau));
   }
+  return loss;
+}
+
+/* Worst weighted loss on underlying u over the grid: core spot shocks x each
+ * vol shock (none, down, up), then the extended moves with vol up, dampened. */
+static double grid_worst(const im_model_state *s, size_t p, size_t u, size_t t, double e) {
+  const im_model *md = &s->model;
+  const int opts = s->opt_start[p + 1] > s->opt_start[p];
+  const double vols[3] = {0, IM_GRID_VOL_DOWN, IM_GRID_VOL_UP};
+  double worst = 0;
+  for (int32_t i = -md->grid_steps; i <= md->grid_steps; i++)
+    for (int v = 0; v < (opts ? 3 : 1); v++)
+      worst = fmax(worst, grid_loss(s, p, u, t, e, md->grid_range * i / md->grid_steps, vols[v]));
   for (int i = 0; i < IM_GRID_N_EXTENDED && md->grid_extended; i++)
-    worst = fmax(worst, -e * im_grid_ext_move[i] * im_grid_ext_weight[i]);
+    worst = fmax(worst, im_grid_ext_weight[i] *
+                            grid_loss(s, p, u, t, e, im_grid_ext_move[i], opts ? IM_GRID_VOL_UP : 0));
   return worst;
 }
 
@@ -219,6 +261,11 @@ void im_model_state_free(im_model_state *s) {
   if (!s) return;
   free(s->ratio);
   free(s->sigf);
+  free(s->vratio);
+  free(s->opt_list);
+  free(s->opt_start);
+  free(s->opt_row);
+  free(s->opt_qty);
   free(s->sig);
   free(s->sig_of);
   free(s->cum);
@@ -274,6 +321,46 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
     }
   }
 
+  /* Option positions, and the implied-vol moves they are revalued with. */
+  s->opt_list = malloc((book->n_instr ? book->n_instr : 1) * sizeof *s->opt_list);
+  s->opt_start = calloc(np + 1, sizeof *s->opt_start);
+  size_t n_pos = np ? book->pos_start[np] : 0;
+  s->opt_row = malloc((n_pos ? n_pos : 1) * sizeof *s->opt_row);
+  s->opt_qty = malloc((n_pos ? n_pos : 1) * sizeof *s->opt_qty);
+  if (!s->opt_list || !s->opt_start || !s->opt_row || !s->opt_qty) goto nomem;
+  for (size_t i = 0; i < book->n_instr; i++)
+    if (im_is_option(book->instr[i].kind)) s->opt_list[s->n_opt++] = (uint32_t)i;
+  for (size_t p = 0, n = 0; p < np; p++) {
+    for (size_t k = book->pos_start[p]; k < book->pos_start[p + 1]; k++) {
+      if (!im_is_option(book->instr[book->pos_instr[k]].kind)) continue;
+      size_t r = 0;
+      while (s->opt_list[r] != book->pos_instr[k]) r++;
+      s->opt_row[n] = (uint32_t)r;
+      s->opt_qty[n++] = book->pos_qty[k];
+    }
+    s->opt_start[p + 1] = n;
+  }
+  if (s->n_opt > 0) {
+    if (model->kind != IM_MODEL_HS && model->kind != IM_MODEL_FHS && model->kind != IM_MODEL_GRID) {
+      st = im_err_set(err, IM_EINVAL,
+                      "kind: %s does not price option positions yet (hs, fhs and grid do)",
+                      im_model_kind_name(model->kind));
+      im_model_state_free(s);
+      return st;
+    }
+    if (!mkt->ivol) {
+      st = im_err_set(err, IM_EINVAL,
+                      "the portfolios hold options but the market file has no implied vols "
+                      "(imvar import --ivol BTC=btc_dvol_daily.csv ...)");
+      im_model_state_free(s);
+      return st;
+    }
+    if (!(s->vratio = malloc(nu * nd * sizeof *s->vratio))) goto nomem;
+    for (size_t u = 0; u < nu; u++)
+      for (size_t k = 0; k < nd; k++)
+        s->vratio[u * nd + k] = k >= h ? mkt->ivol[u * nd + k] / mkt->ivol[u * nd + k - h] : NAN;
+  }
+
   /* Distinct signatures in order of first appearance (deterministic). */
   for (size_t p = 0; p < np; p++) {
     uint64_t m = im_book_underlyings(book, p);
@@ -289,8 +376,12 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
     cum[0] = 0;
     for (size_t k = 0; k < nd; k++) {
       int usable = 1;
-      for (size_t u = 0; u < nu && usable; u++)
+      for (size_t u = 0; u < nu && usable; u++) {
         if ((s->sig[j] >> u & 1) && isnan(s->ratio[u * nd + k])) usable = 0;
+        if ((s->sig[j] >> (32 + u) & 1) && model->kind != IM_MODEL_GRID &&
+            isnan(s->vratio[u * nd + k]))
+          usable = 0;
+      }
       cum[k + 1] = cum[k] + (uint32_t)usable;
     }
   }
@@ -309,7 +400,7 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
       double qs = 0, qi = 0;
       for (size_t k = book->pos_start[p]; k < book->pos_start[p + 1]; k++) {
         im_instrument in = book->instr[book->pos_instr[k]];
-        if (in.und != u) continue;
+        if (in.und != u || im_is_option(in.kind)) continue;
         if (in.kind == IM_INVPERP)
           qi += book->pos_qty[k];
         else
@@ -348,6 +439,7 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
   const size_t nu = s->mkt->n_und;
   w->cov = uses_cov(s->model.kind) ? malloc(nsig * nu * nu * sizeof *w->cov) : NULL;
   w->z_date = -1;
+  w->orow = malloc((s->n_opt ? s->n_opt : 1) * s->lmax * sizeof *w->orow);
   if (s->model.kind == IM_MODEL_MC_T) {
     const size_t np = (size_t)s->model.paths;
     w->rng = gsl_rng_alloc(im_rng_philox);
@@ -361,7 +453,7 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
     if (w->mv_tag)
       for (size_t i = 0; i < MC_SLOTS; i++) w->mv_tag[i] = -1;
   }
-  if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered ||
+  if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered || !w->orow ||
       (uses_cov(s->model.kind) && !w->cov) ||
       (s->model.kind == IM_MODEL_MC_T && (!w->rng || !w->z || !w->chi || !w->mv || !w->mv_tag || !w->chol))) {
     im_model_scratch_free(w);
@@ -379,6 +471,7 @@ void im_model_scratch_free(im_model_scratch *w) {
   free(w->k0);
   free(w->gathered);
   free(w->cov);
+  free(w->orow);
   if (w->rng) gsl_rng_free(w->rng);
   free(w->z);
   free(w->chi);
@@ -389,11 +482,22 @@ void im_model_scratch_free(im_model_scratch *w) {
 }
 
 /* Underlyings with a close at day t. */
+/* Risk factors with a value at day t: spot closes, and implied vols. */
 static uint64_t present_at(const im_market *mkt, size_t t) {
   uint64_t m = 0;
-  for (size_t u = 0; u < mkt->n_und; u++)
+  for (size_t u = 0; u < mkt->n_und; u++) {
     if (!isnan(mkt->close[u * mkt->n_days + t])) m |= UINT64_C(1) << u;
+    if (mkt->ivol && !isnan(mkt->ivol[u * mkt->n_days + t])) m |= UINT64_C(1) << (32 + u);
+  }
   return m;
+}
+
+/* Value of one option instrument (per coin) at spot sp, ATM vol atm and
+ * tau years to expiry, strike k. */
+static double option_value(const im_model_state *s, const im_instrument *in, double sp,
+                           double atm, double k, double tau) {
+  const double vol = atm * im_smile_factor(&s->model.smile, k / sp, tau);
+  return im_black76(sp, k, vol, tau, in->kind == IM_CALL);
 }
 
 /* Realised P&L of portfolio p from the close of t to the close of t+h. */
@@ -405,6 +509,18 @@ static double realised_pnl(const im_model_state *s, size_t p, size_t t) {
   for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
     const double s0 = mkt->close[s->lin_und[j] * nd + t], s1 = mkt->close[s->lin_und[j] * nd + t1];
     pnl += (s->lin_qs[j] * s0 + s->lin_qi[j]) * (s1 / s0 - 1.0); /* NaN if a close is missing */
+  }
+  for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
+    const im_instrument *in = &s->book->instr[s->opt_list[s->opt_row[j]]];
+    const size_t u = in->und;
+    const double s0 = mkt->close[u * nd + t], s1 = mkt->close[u * nd + t1];
+    const double k = in->money * s0, tau0 = in->tenor / 365.0;
+    const double tau1 = (in->tenor - s->model.horizon) / 365.0;
+    const double v0 = option_value(s, in, s0, mkt->ivol[u * nd + t], k, tau0);
+    /* Expired within the horizon: intrinsic value, no vol needed. */
+    const double v1 = tau1 > 0 ? option_value(s, in, s1, mkt->ivol[u * nd + t1], k, tau1)
+                               : im_black76(s1, k, 0, 0, in->kind == IM_CALL);
+    pnl += s->opt_qty[j] * (v1 - v0);
   }
   return pnl;
 }
@@ -426,6 +542,16 @@ static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p
       for (size_t i = 0; i < win; i++) loss[i] = e * d[i];
     } else {
       for (size_t i = 0; i < win; i++) loss[i] += e * d[i];
+    }
+  }
+  for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
+    const double q = s->opt_qty[j];
+    const double *restrict row = w->orow + (size_t)s->opt_row[j] * s->lmax;
+    if (gather) {
+      for (size_t i = 0; i < win; i++) loss[i] -= q * row[gather[i]];
+    } else {
+      const double *restrict r0 = row + (col0 - w->d); /* the same offset as the spot moves */
+      for (size_t i = 0; i < win; i++) loss[i] -= q * r0[i];
     }
   }
 }
@@ -568,6 +694,25 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
         for (size_t j = 0; j < span; j++) d[j] = r[j] - 1.0;
       }
     }
+    /* Unit scenario P&L of every option instrument the tile needs: spot from
+     * the moves above, ATM vol by the same day's change, aged by h days. */
+    for (size_t o = 0; o < s->n_opt && span > 0 && s->model.kind != IM_MODEL_GRID; o++) {
+      const im_instrument *in = &s->book->instr[s->opt_list[o]];
+      const size_t u = in->und;
+      if (!(used >> u & 1) || !(used >> (32 + u) & 1) || !(present >> (32 + u) & 1)) continue;
+      const double s0 = mkt->close[u * nd + t], atm0 = mkt->ivol[u * nd + t];
+      const double k = in->money * s0, tau0 = in->tenor / 365.0;
+      const double tau1 = (in->tenor - s->model.horizon) / 365.0;
+      const double v0 = option_value(s, in, s0, atm0, k, tau0);
+      const double *d = w->d + u * s->lmax, *vr = s->vratio + u * nd + (size_t)kmin;
+      double *row = w->orow + o * s->lmax;
+      for (size_t j = 0; j < span; j++) {
+        const double s1 = s0 * (1 + d[j]);
+        const double v1 = tau1 > 0 ? option_value(s, in, s1, atm0 * vr[j], k, tau1)
+                                   : im_black76(s1, k, 0, 0, in->kind == IM_CALL);
+        row[j] = v1 - v0; /* NaN on days the portfolio cannot use */
+      }
+    }
     for (size_t p = p0; p < p1; p++) {
       const size_t o = (p - p0) * nt + (t - d0);
       const uint32_t sj = s->sig_of[p];
@@ -576,10 +721,9 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
       if (s->model.kind == IM_MODEL_GRID) {
         if (!(s->sig[sj] & ~present)) {
           v = 0;
-          for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
-            const size_t u = s->lin_und[i];
-            v += grid_worst(&s->model, s->lin_qs[i] * mkt->close[u * nd + t] + s->lin_qi[i]);
-          }
+          for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++)
+            v += grid_worst(s, p, s->lin_und[i], t,
+                            s->lin_qs[i] * mkt->close[s->lin_und[i] * nd + t] + s->lin_qi[i]);
         }
       } else if (k0 >= 0 && s->model.kind == IM_MODEL_MC_T) {
         const size_t np = (size_t)s->model.paths;

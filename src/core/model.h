@@ -20,6 +20,7 @@
 
 #include "im_status.h"
 #include "market.h"
+#include "options.h"
 
 typedef enum {
   IM_MODEL_HS = 0,          /* historical simulation */
@@ -46,7 +47,14 @@ typedef struct {
   int32_t grid_extended; /* grid: 1 = add the dampened extended moves */
   int32_t paths;     /* mc_t: simulated paths per date */
   uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model, date, path) */
+  im_smile smile;    /* options: the smile on the ATM implied vol */
 } im_model;
+
+/* Grid vol shocks (relative to the ATM vol): core scenarios take each,
+ * extended moves only the up shock (Paradex: +40% / -22%; Deribit: vol up
+ * only on extended moves). */
+#define IM_GRID_VOL_UP 0.40
+#define IM_GRID_VOL_DOWN -0.22
 
 /* The grid model's extended moves and their dampener weights (Deribit's
  * extended table -66% ... +500% with Paradex's published weights; each

@@ -371,6 +371,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
   c->end_day = INT32_MAX;
   strcpy(c->output, "results.h5");
   c->seed = 1;
+  c->smile = im_smile_deribit;
   int have_market = 0, have_port = 0;
   im_status st = IM_OK;
   for (size_t i = 0; i < l->n && !st; i++) {
@@ -384,6 +385,14 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       have_port = 1;
     } else if (strcmp(k, "output") == 0) {
       st = get_path(e, c->output, err);
+    } else if (strcmp(k, "smile") == 0) {
+      if ((st = need_value(e, err))) break;
+      if (strcmp(e->val, "deribit") == 0)
+        c->smile = im_smile_deribit;
+      else if (strcmp(e->val, "flat") == 0)
+        c->smile = im_smile_flat;
+      else
+        st = im_err_set(err, IM_EINVAL, "%s: smile: '%s' is not deribit or flat", e->where, e->val);
     } else if (strcmp(k, "seed") == 0) {
       st = get_long(e, 0, 1L << 62, &c->seed, err);
     } else if (strcmp(k, "start") == 0) {
@@ -401,7 +410,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       st = model_key(c, e, k + 7, err);
     } else {
       st = im_err_set(err, IM_EINVAL,
-                      "%s: unknown key '%s' (known: market, portfolios, output, seed, start, end, "
+                      "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, start, end, "
                       "tiles.*, models.*)",
                       e->where, k);
     }
@@ -410,6 +419,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
   for (size_t i = 0; i < c->n_models; i++) {
     const im_model *m = &c->models[i];
     c->models[i].seed = (uint64_t)c->seed;
+    c->models[i].smile = c->smile;
     for (int j = 0; j < 6; j++)
       if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
         return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",

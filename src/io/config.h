@@ -20,6 +20,7 @@ typedef struct {
   char output[IM_PATH_LEN];
   int32_t start_day, end_day;   /* days since 1970-01-01; INT32_MIN/MAX when open */
   long seed;                    /* for everything drawn at random; default 1 */
+  im_smile smile;               /* options: deribit (fitted, default) or flat */
   long tile_portfolios;         /* 0 = chosen from the problem */
   long tile_dates;
   size_t n_models;

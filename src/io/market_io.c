@@ -139,9 +139,30 @@ im_status im_market_from_series(const im_series *s, size_t n, im_market *out, im
   return IM_OK;
 }
 
+im_status im_market_add_ivol(im_market *m, const im_series *s, size_t n, im_err *err) {
+  if (n == 0) return IM_OK;
+  if (!m->ivol) {
+    m->ivol = malloc(m->n_und * m->n_days * sizeof *m->ivol);
+    if (!m->ivol) return im_err_set(err, IM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_und * m->n_days; i++) m->ivol[i] = NAN;
+  }
+  for (size_t i = 0; i < n; i++) {
+    long u = im_market_find(m, s[i].name);
+    if (u < 0)
+      return im_err_set(err, IM_EINVAL, "--ivol %s=%s: %s is not one of the imported underlyings",
+                        s[i].name, s[i].source, s[i].name);
+    for (size_t k = 0; k < s[i].n; k++) {
+      int64_t d = (int64_t)s[i].day[k] - m->day0;
+      if (d >= 0 && d < (int64_t)m->n_days) m->ivol[(size_t)u * m->n_days + (size_t)d] = s[i].close[k] / 100;
+    }
+  }
+  return IM_OK;
+}
+
 void im_market_clear(im_market *m) {
   free(m->und);
   free(m->close);
+  free(m->ivol);
   memset(m, 0, sizeof *m);
 }
 
@@ -178,7 +199,8 @@ im_status im_market_write_h5(const char *path, const im_market *m, const im_seri
       im_h5_write(f, "underlyings", tname, 1, du, m->und) < 0 ||
       im_h5_write(f, "sources", tsrc, 1, du, sources) < 0 ||
       im_h5_write(f, "close", H5T_NATIVE_DOUBLE, 2, d2, m->close) < 0 ||
-      im_h5_write(f, "present", H5T_NATIVE_INT8, 2, d2, present) < 0)
+      im_h5_write(f, "present", H5T_NATIVE_INT8, 2, d2, present) < 0 ||
+      (m->ivol && im_h5_write(f, "ivol", H5T_NATIVE_DOUBLE, 2, d2, m->ivol) < 0))
     st = im_err_set(err, IM_EIO, "%s: write failed (disk full?)", tmp);
 done:
   if (tname >= 0) H5Tclose(tname);
@@ -252,6 +274,20 @@ im_status im_market_read_h5(const char *path, im_market *out, im_err *err) {
                       (int)dates[k]);
       goto done;
     }
+  if (H5Lexists(f, "ivol", H5P_DEFAULT) > 0) {
+    hsize_t dv[2];
+    hid_t di = im_h5_open_checked(f, "ivol", 2, dv);
+    out->ivol = malloc(out->n_und * out->n_days * sizeof *out->ivol);
+    int ok = di >= 0 && dv[0] == nu[0] && dv[1] == nd[0] && out->ivol &&
+             H5Dread(di, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->ivol) >= 0;
+    if (di >= 0) H5Dclose(di);
+    for (size_t i = 0; ok && i < out->n_und * out->n_days; i++)
+      ok = isnan(out->ivol[i]) || (isfinite(out->ivol[i]) && out->ivol[i] > 0);
+    if (!ok) {
+      st = im_err_set(err, IM_EDATA, "%s: /ivol is mis-shaped or holds a non-positive volatility", path);
+      goto done;
+    }
+  }
   for (size_t i = 0; i < out->n_und * out->n_days; i++)
     if (!(isnan(out->close[i]) || (isfinite(out->close[i]) && out->close[i] > 0))) {
       st = im_err_set(err, IM_EDATA, "%s: /close[%zu][%zu] = %g is not a positive price", path,

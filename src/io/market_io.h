@@ -6,6 +6,8 @@
  *   /sources     string [U]    the CSV each underlying was imported from
  *   /close       float64 [U][T] NaN where the source has no row (a gap)
  *   /present     int8 [U][T]   the gap mask: 1 close present, 0 gap
+ *   /ivol        float64 [U][T] optional: ATM implied volatility as a fraction
+ *                              (Deribit DVOL / 100), NaN where there is none
  */
 #ifndef IM_MARKET_IO_H
 #define IM_MARKET_IO_H
@@ -31,6 +33,11 @@ void im_series_clear(im_series *s);
 
 /* Aligns series on one calendar from the earliest to the latest date. */
 im_status im_market_from_series(const im_series *s, size_t n, im_market *out, im_err *err);
+
+/* Adds implied-vol series (CSV `close` in percent, as Deribit DVOL) to m on
+ * its calendar; days outside it are ignored. IM_EINVAL if a series names no
+ * underlying of m. */
+im_status im_market_add_ivol(im_market *m, const im_series *s, size_t n, im_err *err);
 
 /* Writes market.h5 (serial HDF5) through a temporary name and a rename, so a
  * failure leaves no partial file. */

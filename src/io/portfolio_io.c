@@ -111,7 +111,9 @@ static im_status book_row(void *vctx, char **f, size_t n, size_t line, im_err *e
   long pl = port_index(c, id);
   if (pl < 0) return im_err_set(err, IM_ENOMEM, "%s:%zu: out of memory", c->path, line);
   size_t pi = (size_t)pl, ii = 0;
-  while (ii < b->n_instr && !(b->instr[ii].und == in.und && b->instr[ii].kind == in.kind)) ii++;
+  while (ii < b->n_instr && !(b->instr[ii].und == in.und && b->instr[ii].kind == in.kind &&
+                             b->instr[ii].tenor == in.tenor && b->instr[ii].money == in.money))
+    ii++;
   if (ii == b->n_instr) {
     if (b->n_instr == c->instr_cap) {
       size_t cap = c->instr_cap ? 2 * c->instr_cap : 16;

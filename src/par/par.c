@@ -46,8 +46,9 @@ static int bcast_alloc(void **p, size_t n, int rank, MPI_Comm comm) {
 im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  size_t sizes[6];
+  size_t sizes[7];
   if (rank == 0) {
+    sizes[6] = job->mkt.ivol != NULL;
     sizes[0] = job->cfg.text ? strlen(job->cfg.text) + 1 : 0;
     sizes[1] = job->mkt.n_und;
     sizes[2] = job->mkt.n_days;
@@ -75,6 +76,8 @@ im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
   if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->mkt.und, nu * IM_NAME_LEN, rank, comm);
   if (rc == MPI_SUCCESS)
     rc = bcast_alloc((void **)&job->mkt.close, nu * nd * sizeof(double), rank, comm);
+  if (rc == MPI_SUCCESS && sizes[6])
+    rc = bcast_alloc((void **)&job->mkt.ivol, nu * nd * sizeof(double), rank, comm);
   if (rc == MPI_SUCCESS)
     rc = bcast_alloc((void **)&job->book.instr, ni * sizeof(im_instrument), rank, comm);
   if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->book.id, np * IM_PORT_ID_LEN, rank, comm);
@@ -94,6 +97,7 @@ void im_job_clear(im_job *job) {
   free(job->cfg.text);
   free(job->mkt.und);
   free(job->mkt.close);
+  free(job->mkt.ivol);
   free(job->book.instr);
   free(job->book.id);
   free(job->book.pos_start);
@@ -140,7 +144,15 @@ static uint64_t inputs_hash(const im_job *job) {
   h = fnv(h, &m->day0, sizeof m->day0);
   h = fnv(h, m->und, m->n_und * IM_NAME_LEN);
   h = fnv(h, m->close, m->n_und * m->n_days * sizeof *m->close);
-  h = fnv(h, b->instr, b->n_instr * sizeof *b->instr);
+  if (m->ivol) h = fnv(h, m->ivol, m->n_und * m->n_days * sizeof *m->ivol);
+  for (size_t i = 0; i < b->n_instr; i++) { /* field by field: the struct has padding */
+    const im_instrument *in = &b->instr[i];
+    const int32_t kind = (int32_t)in->kind;
+    h = fnv(h, &in->und, sizeof in->und);
+    h = fnv(h, &kind, sizeof kind);
+    h = fnv(h, &in->tenor, sizeof in->tenor);
+    h = fnv(h, &in->money, sizeof in->money);
+  }
   h = fnv(h, b->id, b->n_port * IM_PORT_ID_LEN);
   h = fnv(h, b->pos_start, (b->n_port + 1) * sizeof *b->pos_start);
   h = fnv(h, b->pos_instr, npos * sizeof *b->pos_instr);

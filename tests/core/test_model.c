@@ -79,8 +79,8 @@ static im_market make_market(double *close) {
 }
 
 static im_instrument book_instr[NI] = {
-    {0, IM_SPOT}, {0, IM_PERP}, {0, IM_INVPERP}, /* BTC-SPOT, BTC-PERP, BTC-INVPERP */
-    {1, IM_SPOT}, {1, IM_PERP}, {1, IM_INVPERP}, /* ETH-SPOT, ETH-PERP, ETH-INVPERP */
+    {0, IM_SPOT, 0, 0}, {0, IM_PERP, 0, 0}, {0, IM_INVPERP, 0, 0}, /* BTC-SPOT, -PERP, -INVPERP */
+    {1, IM_SPOT, 0, 0}, {1, IM_PERP, 0, 0}, {1, IM_INVPERP, 0, 0}, /* ETH-SPOT, -PERP, -INVPERP */
 };
 static char book_ids[NP][IM_PORT_ID_LEN] = {"btc-spot",   "eth-perp-short", "btc-inv-hedged",
                                             "mixed-2",    "mixed-4",        "btc-perp"};
@@ -415,7 +415,7 @@ static void test_hs_hand_powers_of_two(void **state) {
   mkt.day0 = 0;
   mkt.und = names;
   mkt.close = close;
-  static im_instrument instr[1] = {{0, IM_SPOT}};
+  static im_instrument instr[1] = {{0, IM_SPOT, 0, 0}};
   static char ids[2][IM_PORT_ID_LEN] = {"long", "short"};
   static size_t start[3] = {0, 1, 2};
   static uint32_t pi[2] = {0, 0};
