@@ -16,9 +16,11 @@ args=()
 for u in BTC ETH SOL BNB XRP ADA DOGE; do
   args+=("$u=$root/data/market/${u,,}_usdt_binance_daily.csv")
 done
-echo "== import: Binance daily closes of 7 coins, Deribit DVOL of BTC and ETH (data/PROVENANCE.md)"
+echo "== import: Binance daily closes of 7 coins, Deribit DVOL of BTC and ETH, Binance BTCUSDT"
+echo "   perpetual funding (data/PROVENANCE.md)"
 "$imvar" import -o "$out/market.h5" "${args[@]}" \
-  --ivol BTC="$root/data/market/btc_dvol_daily.csv" --ivol ETH="$root/data/market/eth_dvol_daily.csv"
+  --ivol BTC="$root/data/market/btc_dvol_daily.csv" --ivol ETH="$root/data/market/eth_dvol_daily.csv" \
+  --funding BTC="$root/data/market/btc_usdt_binance_funding_daily.csv"
 
 echo "== backtest on 2 MPI ranks: $config"
 mpirun -n 2 "$imvar" backtest -q -c "$config" --set "market=$out/market.h5" \

@@ -11,7 +11,7 @@
 
 static const char help[] =
     "usage: imvar import -o market.h5 NAME=prices.csv [NAME=prices.csv ...]\n"
-    "                    [--ivol NAME=dvol.csv ...]\n"
+    "                    [--ivol NAME=dvol.csv ...] [--funding NAME=funding.csv ...]\n"
     "\n"
     "Reads one CSV of daily closes per underlying and writes market.h5: the closes on one\n"
     "gapless daily UTC calendar from the earliest to the latest date, NaN and a 0 in the\n"
@@ -21,36 +21,42 @@ static const char help[] =
     "NAME is the underlying as portfolios name it (BTC for BTC-SPOT, BTC-PERP, ...).\n"
     "--ivol adds an underlying's ATM implied volatility (a CSV of the same form whose\n"
     "close is in percent, as Deribit's DVOL index), which option positions are priced\n"
-    "with. On any error nothing is written.\n"
+    "with. --funding adds a perpetual's funding history: a CSV with 'date' and\n"
+    "'funding_rate_mean', the mean of the day's three 8-hour rates as a fraction (Binance);\n"
+    "the day's funding is 3 x that mean. On any error nothing is written.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE   market file to write (required)\n"
     "  -v, --ivol N=FILE   implied volatility of underlying N, in percent (repeatable)\n"
+    "  -f, --funding N=FILE  funding rates of underlying N's perpetuals (repeatable)\n"
     "  -h, --help          this text\n";
 
-/* Reads the NAME=path arguments into s. */
-static im_status read_series(int n, char **args, im_series *s, im_err *err) {
+/* Reads the NAME=path arguments into s (column col; positive values only if pos). */
+static im_status read_series(int n, char **args, const char *col, int pos, im_series *s, im_err *err) {
   for (int i = 0; i < n; i++) {
     char *eq = strchr(args[i], '=');
     if (!eq || eq == args[i] || !eq[1]) return im_err_set(err, IM_EINVAL, "'%s' is not NAME=path.csv", args[i]);
     *eq = '\0';
-    im_status st = im_series_read_csv(eq + 1, args[i], &s[i], err);
+    im_status st = im_series_read_csv_column(eq + 1, args[i], col, pos, &s[i], err);
     *eq = '=';
     if (st) return st;
   }
   return IM_OK;
 }
 
-static im_status run(int nargs, char **args, int nvol, char **vols, const char *out, im_err *err) {
-  im_series *s = calloc((size_t)(nargs + nvol), sizeof *s);
+static im_status run(int nargs, char **args, int nvol, char **vols, int nfund, char **funds,
+                     const char *out, im_err *err) {
+  im_series *s = calloc((size_t)(nargs + nvol + nfund), sizeof *s);
   if (!s) return im_err_set(err, IM_ENOMEM, "out of memory");
   im_status st = IM_OK;
   if (im_output_dir_ok(out, err->msg, sizeof err->msg) < 0) st = IM_EIO;
-  if (!st) st = read_series(nargs, args, s, err);
-  if (!st) st = read_series(nvol, vols, s + nargs, err);
+  if (!st) st = read_series(nargs, args, "close", 1, s, err);
+  if (!st) st = read_series(nvol, vols, "close", 1, s + nargs, err);
+  if (!st) st = read_series(nfund, funds, "funding_rate_mean", 0, s + nargs + nvol, err);
   im_market m = {0};
   if (!st) st = im_market_from_series(s, (size_t)nargs, &m, err);
   if (!st) st = im_market_add_ivol(&m, s + nargs, (size_t)nvol, err);
+  if (!st) st = im_market_add_funding(&m, s + nargs + nvol, (size_t)nfund, err);
   if (!st) st = im_market_write_h5(out, &m, s, err);
   if (!st) {
     char a[11], b[11];
@@ -67,9 +73,11 @@ static im_status run(int nargs, char **args, int nvol, char **vols, const char *
     }
     for (int i = 0; i < nvol; i++)
       printf("  %-8s implied vol: %zu days  %s\n", s[nargs + i].name, s[nargs + i].n, s[nargs + i].source);
+    for (int i = nargs + nvol; i < nargs + nvol + nfund; i++)
+      printf("  %-8s funding: %zu days  %s\n", s[i].name, s[i].n, s[i].source);
   }
   im_market_clear(&m);
-  for (int i = 0; i < nargs + nvol; i++) im_series_clear(&s[i]);
+  for (int i = 0; i < nargs + nvol + nfund; i++) im_series_clear(&s[i]);
   free(s);
   return st;
 }
@@ -79,18 +87,21 @@ int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
   MPI_Comm_rank(comm, &rank);
   static const struct option opts[] = {
       {"output", required_argument, NULL, 'o'}, {"ivol", required_argument, NULL, 'v'},
+      {"funding", required_argument, NULL, 'f'},
       {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
   const char *out = NULL;
-  char **vols = calloc((size_t)argc, sizeof *vols);
-  int c, bad = !vols, nvol = 0;
+  char **vols = calloc((size_t)argc, sizeof *vols), **funds = calloc((size_t)argc, sizeof *funds);
+  int c, bad = !vols || !funds, nvol = 0, nfund = 0;
   optind = 1;
   opterr = rank == 0;
-  while (!bad && (c = getopt_long(argc, argv, "o:v:h", opts, NULL)) != -1) {
+  while (!bad && (c = getopt_long(argc, argv, "o:v:f:h", opts, NULL)) != -1) {
     if (c == 'o') out = optarg;
     else if (c == 'v') vols[nvol++] = optarg;
+    else if (c == 'f') funds[nfund++] = optarg;
     else if (c == 'h') {
       if (rank == 0) fputs(help, stdout);
       free(vols);
+      free(funds);
       return IM_EXIT_OK;
     } else
       bad = 1;
@@ -101,14 +112,16 @@ int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
       fputs(help, stderr);
     }
     free(vols);
+    free(funds);
     return IM_EXIT_USAGE;
   }
   im_err err = {""};
   im_status st = IM_OK;
   if (rank == 0) {
-    st = run(argc - optind, argv + optind, nvol, vols, out, &err);
+    st = run(argc - optind, argv + optind, nvol, vols, nfund, funds, out, &err);
     im_report(st, &err);
   }
   free(vols);
+  free(funds);
   return im_exit_code(im_bcast_status(comm, st));
 }

@@ -24,6 +24,8 @@ typedef struct {
   double *close;            /* [n_und][n_days] */
   double *ivol;             /* [n_und][n_days] ATM implied vol (DVOL/100), NaN where none;
                                NULL when the market has no implied vols at all */
+  double *funding;          /* [n_und][n_days] funding a long perpetual pays over day d per
+                               unit notional, NaN where unknown; NULL if none at all */
 } im_market;
 
 typedef enum {

@@ -61,7 +61,14 @@
  * correlation is kept; fhs filters spot only), and ages the option by h days;
  * one expiring within the horizon pays its intrinsic value. The realised P&L
  * revalues at t+h with that day's spot and ATM vol. A scenario or date
- * without implied vol is not usable for a portfolio holding options. */
+ * without implied vol is not usable for a portfolio holding options.
+ *
+ * Funding (with funding on and a funding history in the market). A long
+ * perpetual of USD notional E pays E f_d on each day d of the horizon (f the
+ * day's rate; unknown days count 0): the realised P&L from t to t+h includes
+ * -E (f_{t+1} + ... + f_{t+h}), and in hs and fhs scenario k includes
+ * -E (f_{k-h+1} + ... + f_k), the funding of the same historical days as its
+ * moves. The parametric, Monte Carlo and grid margins leave funding out. */
 
 struct im_model_state {
   im_model model;
@@ -91,6 +98,9 @@ struct im_model_state {
   uint32_t *lin_und; /* [n_lin] sorted by underlying within a portfolio */
   double *lin_qs;    /* coins of spot and linear perpetuals */
   double *lin_qi;    /* USD contracts of inverse perpetuals */
+  double *lin_pf;    /* coins of linear perpetuals (they pay funding) */
+  double *lin_pfi;   /* USD contracts of inverse perpetuals (funding on the USD notional) */
+  double *fsum;      /* [n_und][n_days] funding over the h days ending at k, or NULL */
 };
 
 struct im_model_scratch {
@@ -100,6 +110,7 @@ struct im_model_scratch {
   uint32_t *gather;  /* [n_sig][window] scenario columns of windows with gaps */
   int64_t *k0;       /* [n_sig] window start day per signature, -1 if none */
   int8_t *gathered;  /* [n_sig] gather list built for the current date */
+  int64_t kmin;      /* the first scenario day of the current tile date's span */
   double *cov;       /* ewma, mc_t: [n_sig][n_und][n_und] covariance of the current date */
   double *orow;      /* [n_opt][lmax] unit scenario P&L of each option instrument */
   /* mc_t */
@@ -273,6 +284,9 @@ void im_model_state_free(im_model_state *s) {
   free(s->lin_und);
   free(s->lin_qs);
   free(s->lin_qi);
+  free(s->lin_pf);
+  free(s->lin_pfi);
+  free(s->fsum);
   free(s);
 }
 
@@ -391,7 +405,9 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
   s->lin_und = malloc((npos ? npos : 1) * sizeof *s->lin_und);
   s->lin_qs = malloc((npos ? npos : 1) * sizeof *s->lin_qs);
   s->lin_qi = malloc((npos ? npos : 1) * sizeof *s->lin_qi);
-  if (!s->lin_start || !s->lin_und || !s->lin_qs || !s->lin_qi) goto nomem;
+  s->lin_pf = calloc(npos ? npos : 1, sizeof *s->lin_pf);
+  s->lin_pfi = calloc(npos ? npos : 1, sizeof *s->lin_pfi);
+  if (!s->lin_start || !s->lin_und || !s->lin_qs || !s->lin_qi || !s->lin_pf || !s->lin_pfi) goto nomem;
   size_t n_lin = 0;
   for (size_t p = 0; p < np; p++) {
     uint64_t mask = s->sig[s->sig_of[p]];
@@ -405,6 +421,8 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
           qi += book->pos_qty[k];
         else
           qs += book->pos_qty[k];
+        if (in.kind == IM_PERP) s->lin_pf[n_lin] += book->pos_qty[k];
+        if (in.kind == IM_INVPERP) s->lin_pfi[n_lin] += book->pos_qty[k];
       }
       s->lin_und[n_lin] = (uint32_t)u;
       s->lin_qs[n_lin] = qs;
@@ -412,6 +430,18 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
       n_lin++;
     }
     s->lin_start[p + 1] = n_lin;
+  }
+  if (model->funding && mkt->funding) {
+    if (!(s->fsum = malloc(nu * nd * sizeof *s->fsum))) goto nomem;
+    for (size_t u = 0; u < nu; u++)
+      for (size_t k = 0; k < nd; k++) {
+        double f = 0;
+        for (size_t j = 0; j < h && j <= k; j++) {
+          const double r = mkt->funding[u * nd + k - j];
+          f += isnan(r) ? 0 : r;
+        }
+        s->fsum[u * nd + k] = f;
+      }
   }
   s->lmax = (size_t)model->window;
   for (size_t j = 0; j < s->n_sig; j++)
@@ -509,6 +539,8 @@ static double realised_pnl(const im_model_state *s, size_t p, size_t t) {
   for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
     const double s0 = mkt->close[s->lin_und[j] * nd + t], s1 = mkt->close[s->lin_und[j] * nd + t1];
     pnl += (s->lin_qs[j] * s0 + s->lin_qi[j]) * (s1 / s0 - 1.0); /* NaN if a close is missing */
+    if (s->fsum) /* the funding of days t+1 .. t+h */
+      pnl -= (s->lin_pf[j] * s0 + s->lin_pfi[j]) * s->fsum[s->lin_und[j] * nd + t1];
   }
   for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
     const im_instrument *in = &s->book->instr[s->opt_list[s->opt_row[j]]];
@@ -524,6 +556,8 @@ static double realised_pnl(const im_model_state *s, size_t p, size_t t) {
   }
   return pnl;
 }
+
+static int64_t kmin_of(const im_model_scratch *w) { return w->kmin; }
 
 /* Scenario losses of portfolio p over its window: loss[j] = -sum_u E_u d_u[col j]. */
 static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
@@ -542,6 +576,14 @@ static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p
       for (size_t i = 0; i < win; i++) loss[i] = e * d[i];
     } else {
       for (size_t i = 0; i < win; i++) loss[i] += e * d[i];
+    }
+    const double ef = s->fsum ? s->lin_pf[j] * mkt->close[u * nd + t] + s->lin_pfi[j] : 0;
+    if (ef != 0) { /* funding paid over the same historical days */
+      const double *f = s->fsum + u * nd + (size_t)(kmin_of(w) + (gather ? 0 : col0 - w->d));
+      if (gather)
+        for (size_t i = 0; i < win; i++) loss[i] += ef * f[gather[i]];
+      else
+        for (size_t i = 0; i < win; i++) loss[i] += ef * f[i];
     }
   }
   for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
@@ -682,6 +724,7 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
       }
     }
     const size_t span = (size_t)((int64_t)t + 1 - kmin);
+    w->kmin = kmin;
     /* Relative moves of every underlying the tile uses, over days kmin..t. */
     for (size_t u = 0; u < mkt->n_und && span > 0 && !uses_cov(s->model.kind); u++) {
       if (!(used >> u & 1)) continue;

@@ -48,6 +48,7 @@ typedef struct {
   int32_t paths;     /* mc_t: simulated paths per date */
   uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model, date, path) */
   im_smile smile;    /* options: the smile on the ATM implied vol */
+  int32_t funding;   /* 1: perpetuals accrue funding where the market has its history */
 } im_model;
 
 /* Grid vol shocks (relative to the ATM vol): core scenarios take each,

@@ -372,6 +372,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
   strcpy(c->output, "results.h5");
   c->seed = 1;
   c->smile = im_smile_deribit;
+  c->funding = 1;
   int have_market = 0, have_port = 0;
   im_status st = IM_OK;
   for (size_t i = 0; i < l->n && !st; i++) {
@@ -385,6 +386,11 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       have_port = 1;
     } else if (strcmp(k, "output") == 0) {
       st = get_path(e, c->output, err);
+    } else if (strcmp(k, "funding") == 0) {
+      if ((st = need_value(e, err))) break;
+      if (strcmp(e->val, "true") && strcmp(e->val, "false"))
+        st = im_err_set(err, IM_EINVAL, "%s: funding: '%s' is not true or false", e->where, e->val);
+      c->funding = e->val[0] == 't';
     } else if (strcmp(k, "smile") == 0) {
       if ((st = need_value(e, err))) break;
       if (strcmp(e->val, "deribit") == 0)
@@ -410,7 +416,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       st = model_key(c, e, k + 7, err);
     } else {
       st = im_err_set(err, IM_EINVAL,
-                      "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, start, end, "
+                      "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, funding, start, end, "
                       "tiles.*, models.*)",
                       e->where, k);
     }
@@ -420,6 +426,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
     const im_model *m = &c->models[i];
     c->models[i].seed = (uint64_t)c->seed;
     c->models[i].smile = c->smile;
+    c->models[i].funding = (int32_t)c->funding;
     for (int j = 0; j < 6; j++)
       if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
         return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",

@@ -21,6 +21,7 @@ typedef struct {
   int32_t start_day, end_day;   /* days since 1970-01-01; INT32_MIN/MAX when open */
   long seed;                    /* for everything drawn at random; default 1 */
   im_smile smile;               /* options: deribit (fitted, default) or flat */
+  int funding;                  /* perpetuals accrue funding (default true) */
   long tile_portfolios;         /* 0 = chosen from the problem */
   long tile_dates;
   size_t n_models;

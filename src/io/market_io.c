@@ -16,6 +16,8 @@
 typedef struct {
   const char *path;
   im_series *s;
+  const char *column; /* the value column: "close", or "funding_rate_mean" */
+  int positive;       /* values must be > 0 (prices, vols); funding may be any sign */
   long col_date, col_close;
   size_t ncols, cap;
   size_t prev_line;
@@ -29,14 +31,14 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
     for (size_t i = 0; i < n; i++) {
       if (strcmp(f[i], "date") == 0 || (strcmp(f[i], "timestamp") == 0 && c->col_date < 0))
         c->col_date = (long)i;
-      else if (strcmp(f[i], "close") == 0)
+      else if (strcmp(f[i], c->column) == 0)
         c->col_close = (long)i;
     }
     if (c->col_date < 0)
       return im_err_set(err, IM_EDATA, "%s:%zu: header has no 'date' or 'timestamp' column",
                         c->path, line);
     if (c->col_close < 0)
-      return im_err_set(err, IM_EDATA, "%s:%zu: header has no 'close' column", c->path, line);
+      return im_err_set(err, IM_EDATA, "%s:%zu: header has no '%s' column", c->path, line, c->column);
     c->ncols = n;
     return IM_OK;
   }
@@ -50,10 +52,10 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
     return im_err_set(err, IM_EDATA, "%s:%zu: '%.40s' is not a date (YYYY-MM-DD)", c->path, line,
                       f[c->col_date]);
   if (!im_parse_double(f[c->col_close], &close))
-    return im_err_set(err, IM_EDATA, "%s:%zu: close '%.40s' is not a finite number", c->path,
-                      line, f[c->col_close]);
-  if (close <= 0)
-    return im_err_set(err, IM_EDATA, "%s:%zu: close %g is not positive", c->path, line, close);
+    return im_err_set(err, IM_EDATA, "%s:%zu: %s '%.40s' is not a finite number", c->path, line,
+                      c->column, f[c->col_close]);
+  if (c->positive && close <= 0)
+    return im_err_set(err, IM_EDATA, "%s:%zu: %s %g is not positive", c->path, line, c->column, close);
   if (s->n > 0) {
     int32_t last = s->day[s->n - 1];
     char a[11], b[11];
@@ -84,6 +86,11 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
 }
 
 im_status im_series_read_csv(const char *path, const char *name, im_series *out, im_err *err) {
+  return im_series_read_csv_column(path, name, "close", 1, out, err);
+}
+
+im_status im_series_read_csv_column(const char *path, const char *name, const char *column,
+                                    int positive, im_series *out, im_err *err) {
   memset(out, 0, sizeof *out);
   if (strlen(name) == 0 || strlen(name) >= IM_NAME_LEN || strchr(name, '-'))
     return im_err_set(err, IM_EINVAL,
@@ -91,7 +98,7 @@ im_status im_series_read_csv(const char *path, const char *name, im_series *out,
                       IM_NAME_LEN - 1);
   snprintf(out->name, sizeof out->name, "%s", name);
   snprintf(out->source, sizeof out->source, "%s", path);
-  series_ctx c = {.path = path, .s = out};
+  series_ctx c = {.path = path, .s = out, .column = column, .positive = positive};
   im_status st = im_csv_read(path, series_row, &c, err);
   if (!st && c.ncols == 0) st = im_err_set(err, IM_EDATA, "%s: empty file (no header)", path);
   if (!st && out->n == 0) st = im_err_set(err, IM_EDATA, "%s: no data rows after the header", path);
@@ -159,7 +166,29 @@ im_status im_market_add_ivol(im_market *m, const im_series *s, size_t n, im_err 
   return IM_OK;
 }
 
+im_status im_market_add_funding(im_market *m, const im_series *s, size_t n, im_err *err) {
+  if (n == 0) return IM_OK;
+  if (!m->funding) {
+    m->funding = malloc(m->n_und * m->n_days * sizeof *m->funding);
+    if (!m->funding) return im_err_set(err, IM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_und * m->n_days; i++) m->funding[i] = NAN;
+  }
+  for (size_t i = 0; i < n; i++) {
+    long u = im_market_find(m, s[i].name);
+    if (u < 0)
+      return im_err_set(err, IM_EINVAL, "--funding %s=%s: %s is not one of the imported underlyings",
+                        s[i].name, s[i].source, s[i].name);
+    for (size_t k = 0; k < s[i].n; k++) {
+      int64_t d = (int64_t)s[i].day[k] - m->day0;
+      /* Three 8-hour fixings a day: the day's funding is 3 x their mean. */
+      if (d >= 0 && d < (int64_t)m->n_days) m->funding[(size_t)u * m->n_days + (size_t)d] = 3 * s[i].close[k];
+    }
+  }
+  return IM_OK;
+}
+
 void im_market_clear(im_market *m) {
+  free(m->funding);
   free(m->und);
   free(m->close);
   free(m->ivol);
@@ -200,7 +229,8 @@ im_status im_market_write_h5(const char *path, const im_market *m, const im_seri
       im_h5_write(f, "sources", tsrc, 1, du, sources) < 0 ||
       im_h5_write(f, "close", H5T_NATIVE_DOUBLE, 2, d2, m->close) < 0 ||
       im_h5_write(f, "present", H5T_NATIVE_INT8, 2, d2, present) < 0 ||
-      (m->ivol && im_h5_write(f, "ivol", H5T_NATIVE_DOUBLE, 2, d2, m->ivol) < 0))
+      (m->ivol && im_h5_write(f, "ivol", H5T_NATIVE_DOUBLE, 2, d2, m->ivol) < 0) ||
+      (m->funding && im_h5_write(f, "funding", H5T_NATIVE_DOUBLE, 2, d2, m->funding) < 0))
     st = im_err_set(err, IM_EIO, "%s: write failed (disk full?)", tmp);
 done:
   if (tname >= 0) H5Tclose(tname);
@@ -285,6 +315,20 @@ im_status im_market_read_h5(const char *path, im_market *out, im_err *err) {
       ok = isnan(out->ivol[i]) || (isfinite(out->ivol[i]) && out->ivol[i] > 0);
     if (!ok) {
       st = im_err_set(err, IM_EDATA, "%s: /ivol is mis-shaped or holds a non-positive volatility", path);
+      goto done;
+    }
+  }
+  if (H5Lexists(f, "funding", H5P_DEFAULT) > 0) {
+    hsize_t dv[2];
+    hid_t di = im_h5_open_checked(f, "funding", 2, dv);
+    out->funding = malloc(out->n_und * out->n_days * sizeof *out->funding);
+    int ok = di >= 0 && dv[0] == nu[0] && dv[1] == nd[0] && out->funding &&
+             H5Dread(di, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->funding) >= 0;
+    if (di >= 0) H5Dclose(di);
+    for (size_t i = 0; ok && i < out->n_und * out->n_days; i++)
+      ok = isnan(out->funding[i]) || fabs(out->funding[i]) < 1;
+    if (!ok) {
+      st = im_err_set(err, IM_EDATA, "%s: /funding is mis-shaped or holds a rate of 100%% or more", path);
       goto done;
     }
   }

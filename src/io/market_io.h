@@ -8,6 +8,8 @@
  *   /present     int8 [U][T]   the gap mask: 1 close present, 0 gap
  *   /ivol        float64 [U][T] optional: ATM implied volatility as a fraction
  *                              (Deribit DVOL / 100), NaN where there is none
+ *   /funding     float64 [U][T] optional: funding a long perpetual pays over the
+ *                              day, per unit of notional, NaN where unknown
  */
 #ifndef IM_MARKET_IO_H
 #define IM_MARKET_IO_H
@@ -30,6 +32,14 @@ typedef struct {
  * duplicate or out-of-order date. */
 im_status im_series_read_csv(const char *path, const char *name, im_series *out, im_err *err);
 void im_series_clear(im_series *s);
+
+/* The same with another value column; positive = values must be > 0. */
+im_status im_series_read_csv_column(const char *path, const char *name, const char *column,
+                                    int positive, im_series *out, im_err *err);
+
+/* Adds daily funding from series of Binance-style funding_rate_mean (the
+ * mean of the day's three 8-hour rates, as a fraction): 3 x the mean. */
+im_status im_market_add_funding(im_market *m, const im_series *s, size_t n, im_err *err);
 
 /* Aligns series on one calendar from the earliest to the latest date. */
 im_status im_market_from_series(const im_series *s, size_t n, im_market *out, im_err *err);

@@ -46,9 +46,10 @@ static int bcast_alloc(void **p, size_t n, int rank, MPI_Comm comm) {
 im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  size_t sizes[7];
+  size_t sizes[8];
   if (rank == 0) {
     sizes[6] = job->mkt.ivol != NULL;
+    sizes[7] = job->mkt.funding != NULL;
     sizes[0] = job->cfg.text ? strlen(job->cfg.text) + 1 : 0;
     sizes[1] = job->mkt.n_und;
     sizes[2] = job->mkt.n_days;
@@ -78,6 +79,8 @@ im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
     rc = bcast_alloc((void **)&job->mkt.close, nu * nd * sizeof(double), rank, comm);
   if (rc == MPI_SUCCESS && sizes[6])
     rc = bcast_alloc((void **)&job->mkt.ivol, nu * nd * sizeof(double), rank, comm);
+  if (rc == MPI_SUCCESS && sizes[7])
+    rc = bcast_alloc((void **)&job->mkt.funding, nu * nd * sizeof(double), rank, comm);
   if (rc == MPI_SUCCESS)
     rc = bcast_alloc((void **)&job->book.instr, ni * sizeof(im_instrument), rank, comm);
   if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->book.id, np * IM_PORT_ID_LEN, rank, comm);
@@ -98,6 +101,7 @@ void im_job_clear(im_job *job) {
   free(job->mkt.und);
   free(job->mkt.close);
   free(job->mkt.ivol);
+  free(job->mkt.funding);
   free(job->book.instr);
   free(job->book.id);
   free(job->book.pos_start);
@@ -145,6 +149,7 @@ static uint64_t inputs_hash(const im_job *job) {
   h = fnv(h, m->und, m->n_und * IM_NAME_LEN);
   h = fnv(h, m->close, m->n_und * m->n_days * sizeof *m->close);
   if (m->ivol) h = fnv(h, m->ivol, m->n_und * m->n_days * sizeof *m->ivol);
+  if (m->funding) h = fnv(h, m->funding, m->n_und * m->n_days * sizeof *m->funding);
   for (size_t i = 0; i < b->n_instr; i++) { /* field by field: the struct has padding */
     const im_instrument *in = &b->instr[i];
     const int32_t kind = (int32_t)in->kind;
