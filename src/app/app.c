@@ -15,6 +15,8 @@ static const char usage[] =
     "  validate   the backtest battery per portfolio of a results.h5\n"
     "  stats      the whole backtest battery on any pnl,margin (or hit) CSV series\n"
     "  portfolios generate   synthetic account mixes for scale runs\n"
+    "  smile fit  fit the option smile to a Deribit chain snapshot\n"
+    "  report     the model validation report of a results.h5: HTML with charts, summary.json\n"
     "\n"
     "'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
     "Exit codes: 0 success, 1 I/O or system failure, 2 bad command line, 3 bad configuration\n"
@@ -57,7 +59,9 @@ int im_run(int argc, char **argv, MPI_Comm comm) {
   if (strcmp(cmd, "backtest") == 0) return im_cmd_backtest(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "validate") == 0) return im_cmd_validate(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "stats") == 0) return im_cmd_stats(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "smile") == 0) return im_cmd_smile(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "portfolios") == 0) return im_cmd_portfolios(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "report") == 0) return im_cmd_report(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "--version") == 0) {
     if (rank == 0) printf("imvar %s (git %s)\n", IMVAR_VERSION, IMVAR_GIT_REV);
     return IM_EXIT_OK;

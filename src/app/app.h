@@ -22,6 +22,8 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm);
 int im_cmd_validate(int argc, char **argv, MPI_Comm comm);
 int im_cmd_portfolios(int argc, char **argv, MPI_Comm comm);
 int im_cmd_stats(int argc, char **argv, MPI_Comm comm);
+int im_cmd_smile(int argc, char **argv, MPI_Comm comm);
+int im_cmd_report(int argc, char **argv, MPI_Comm comm);
 
 /* Exit code of a status. */
 int im_exit_code(im_status st);

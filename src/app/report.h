@@ -1,0 +1,147 @@
+/* imvar report: the model validation report (HTML with inline SVG charts,
+ * summary.json and CSV tables) of a validated results.h5. Internal to the
+ * app: report_data.c reads and aggregates, report_plot.c draws with gnuplot,
+ * report_write.c writes the files, cmd_report.c is the command. */
+#ifndef IM_REPORT_H
+#define IM_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backtest.h"
+#include "im_status.h"
+#include "market.h"
+#include "model.h"
+#include "summary.h"
+
+/* The level at which a test "passes" (p >= level) and the summary counts
+ * rejections; the same as imvar validate's. */
+#define RP_TEST_LEVEL 0.05
+/* Window of the rolling traffic light, in observed days. */
+#define RP_ROLL_DAYS 250
+/* Overlap simulations behind the h > 1 rolling traffic-light bounds (as validate). */
+#define RP_OVERLAP_SIMS 20000
+
+/* Verdicts and criterion states, worst last. */
+typedef enum { RP_PASS = 0, RP_ATTENTION = 1, RP_FAIL = 2, RP_INFO = 3, RP_NA = 4 } rp_state;
+const char *rp_state_name(rp_state s);
+const char *rp_zone_name(int z); /* "green", "yellow", "red" or "n/a" */
+
+/* The tests whose pass shares are reported: a p-value field, or a zone. */
+#define RP_N_TESTS 11
+typedef struct {
+  const char *key;  /* field name in validation / JSON, e.g. "p_uc", "zone" */
+  const char *name; /* for people */
+  int64_t defined;  /* evaluated portfolios where the test is defined */
+  int64_t passed;   /* of those, p >= RP_TEST_LEVEL (zones: green) */
+} rp_test;
+
+typedef struct {
+  const char *key, *name;
+  int met;           /* value <= limit */
+  rp_state severity; /* what not meeting it makes the verdict: RP_FAIL, RP_ATTENTION, or
+                        RP_INFO (shown, not counted: h > 1 for tests that assume independence) */
+  double value;      /* the observed count */
+  double limit;      /* the most a correct model would show (upper end of its 95% band) */
+} rp_criterion;
+
+#define RP_N_CRITERIA 4
+
+/* Across-portfolio distribution of one statistic: finite values only. */
+typedef struct {
+  int64_t n; /* portfolios with a finite value */
+  double median, max;
+  size_t argmax; /* portfolio index of the max (valid when n > 0) */
+} rp_dist;
+
+typedef struct {
+  im_model md;
+  im_bt_stats *rows; /* [P] from /models/<m>/validation */
+  im_bt_summary sum; /* im_bt_summarise(rows, RP_TEST_LEVEL), as imvar validate prints */
+  int8_t *zone;      /* [P] the applicable zone: tl_zone (h = 1), tl_zone_overlap (h > 1) */
+  size_t *order;     /* [P] portfolio indices, worst first */
+  size_t *rank;      /* [P] inverse of order: 1-based rank of portfolio i */
+  int64_t n_zone[3], n_zone_na; /* applicable zones */
+  rp_test tests[RP_N_TESTS];
+  rp_criterion crit[RP_N_CRITERIA];
+  rp_state verdict;
+  double red_band, nongreen_band; /* 97.5% quantiles of Binomial(n_eval, 1e-4 / 0.05) */
+  /* exceedance magnitude */
+  double largest; /* max largest_exceedance, USD */
+  size_t largest_at;
+  double pooled_mean_exceedance; /* over all exceedances of all portfolios, USD */
+  rp_dist loss_to_margin;        /* per-portfolio mean loss / margin */
+  rp_dist coverage_dist;         /* min is reported: see coverage_min */
+  double coverage_min;
+  size_t coverage_min_at;
+  rp_dist procyc[5]; /* peak_to_trough, max_incr_1d, 5d, 10d, 30d */
+  /* rolling traffic light: per date the count of portfolios in each zone */
+  int64_t roll_green_max, roll_yellow_max; /* bounds on the exceedances in RP_ROLL_DAYS days */
+  const char *roll_rule;                   /* how the bounds were found */
+  int32_t (*roll)[3];                      /* [T] */
+  /* charted portfolios: worst first, then the named ones not among them */
+  size_t n_charted;
+  size_t *charted;          /* [n_charted] portfolio indices */
+  double **ch_im, **ch_pnl; /* [n_charted][T] */
+  int8_t **ch_exc;          /* [n_charted][T] */
+} rp_model;
+
+typedef struct {
+  /* the command line */
+  const char *results_path;
+  const char *out_html;
+  size_t worst;      /* charts of the worst N portfolios per model */
+  size_t table_rows; /* HTML table rows per model, 0 = all */
+  size_t n_named;
+  size_t *named; /* [n_named] portfolio indices from --portfolios */
+  /* the file */
+  char imvar_version[64], git_revision[64], created[64];
+  char *config; /* the YAML text (malloc) */
+  long ranks, seed;
+  size_t P, T, M;
+  char (*ids)[IM_PORT_ID_LEN]; /* [P] copy */
+  int32_t *dates;              /* [T] YYYYMMDD */
+  rp_model *models;            /* [M] */
+  /* the run */
+  char generated[32]; /* UTC, ISO 8601 */
+  char gnuplot_version[128];
+} rp_report;
+
+/* Reads and aggregates everything (serial; opens the file on MPI_COMM_SELF).
+ * named_ids: the --portfolios list (NULL-terminated); an unknown id is
+ * IM_EDATA naming it. */
+im_status rp_load(rp_report *rep, const char *const *named_ids, im_err *err);
+void rp_free(rp_report *rep);
+
+/* Largest k in 0..n with Binomial(n, p) cdf at k <= level, or -1. */
+int64_t rp_binom_bound(int64_t n, double p, double level);
+
+/* One chart: inline SVG markup (malloc), its kind and caption. */
+typedef struct {
+  int model;         /* index, or -1 */
+  int portfolio;     /* index, or -1 for a model-level chart */
+  const char *kind;  /* "exceed-vs-binomial", "pvalue-histogram", "rolling-traffic-light",
+                        "margin-vs-loss", "margin-increases" */
+  char caption[512]; /* plain text (escaped when written) */
+  char *svg;         /* NULL: not drawn (no data); note says why */
+  char note[256];
+} rp_chart;
+
+typedef struct {
+  size_t n;
+  rp_chart *c;
+} rp_charts;
+
+/* Draws every chart with one gnuplot run (IMVAR_GNUPLOT or gnuplot on PATH). */
+im_status rp_draw(rp_report *rep, rp_charts *out, im_err *err);
+void rp_charts_free(rp_charts *c);
+
+/* Writes report.html, summary.json, summary_models.csv and
+ * summary_portfolios.csv (the last three beside the HTML) through temporary
+ * names, renamed only when all are complete. */
+im_status rp_write(const rp_report *rep, const rp_charts *ch, im_err *err);
+
+/* The paths of the side files of an HTML path (in its directory). */
+void rp_side_path(const char *html, const char *name, char *out, size_t len);
+
+#endif
