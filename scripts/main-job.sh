@@ -28,6 +28,10 @@ mpirun -n 2 "$imvar" backtest -q -c "$config" --set "market=$out/market.h5" \
 
 echo "== validate"
 "$imvar" validate "$out/results.h5" --limit 0
+echo "== report"
+mkdir -p "$out/report"
+"$imvar" report "$out/results.h5" -o "$out/report/report.html"
 echo
 echo "results: $out/results.h5 (layout: README.md, 'results.h5'); market: $out/market.h5"
+echo "report:  $out/report/report.html (with summary.json and CSV tables beside it)"
 echo "JSON: $imvar validate $out/results.h5 --json"
