@@ -151,6 +151,17 @@ im_status im_print_results(const char *path, int json, size_t limit, im_err *err
       print_json_model(im_results_model(r, m), im_results_ids(r), rows, P, &s, m + 1 == M);
     else
       print_table(im_results_model(r, m), im_results_ids(r), rows, P, limit, &s);
+    if (!json && im_results_has_total(r, m)) {
+      st = im_results_read_validation_of(r, m, 1, rows, err);
+      if (st) break;
+      im_bt_summarise(rows, P, 0.05, &s);
+      printf("total margin (core + anti-procyclicality layer): %lld exceedances in %lld "
+             "observations (%.3f%%); zones green %lld, yellow %lld, red %lld "
+             "(/models/%s/validation_total)\n",
+             (long long)s.n_exceed, (long long)s.n_obs, 100.0 * s.exceed_rate,
+             (long long)s.n_green, (long long)s.n_yellow, (long long)s.n_red,
+             im_results_model(r, m)->name);
+    }
   }
   if (json && !st) printf("  ]}\n");
   fflush(stdout);

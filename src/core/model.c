@@ -207,6 +207,10 @@ im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) 
   if (uses_cov(md->kind) && md->window < 2)
     return im_err_set(err, IM_EINVAL, "window: %d daily returns; the covariance needs at least 2",
                       (int)md->window);
+  if (im_model_has_apc(md) && md->kind != IM_MODEL_HS && md->kind != IM_MODEL_FHS)
+    return im_err_set(err, IM_EINVAL, "apc_*: anti-procyclicality layers need kind hs or fhs");
+  if (md->apc_stress && md->stress_start > md->stress_end)
+    return im_err_set(err, IM_EINVAL, "stress_start: after stress_end");
   const size_t burn = md->kind == IM_MODEL_FHS ? IM_FHS_BURN_IN + 1 : 0;
   if ((size_t)md->window + (size_t)md->horizon + burn > mkt->n_days)
     return im_err_set(err, IM_EINVAL,
@@ -443,7 +447,7 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
         s->fsum[u * nd + k] = f;
       }
   }
-  s->lmax = (size_t)model->window;
+  s->lmax = im_model_has_apc(model) ? nd : (size_t)model->window;
   for (size_t j = 0; j < s->n_sig; j++)
     for (size_t t = 0; t < nd; t++) {
       int64_t k0 = window_start(s, j, t);
@@ -466,6 +470,12 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
   w->gather = malloc(nsig * win * sizeof *w->gather);
   w->k0 = malloc(nsig * sizeof *w->k0);
   w->gathered = malloc(nsig);
+  if (im_model_has_apc(&s->model)) { /* long and stressed windows */
+    free(w->loss);
+    free(w->gather);
+    w->loss = malloc(s->lmax * sizeof *w->loss);
+    w->gather = malloc(nsig * s->lmax * sizeof *w->gather);
+  }
   const size_t nu = s->mkt->n_und;
   w->cov = uses_cov(s->model.kind) ? malloc(nsig * nu * nu * sizeof *w->cov) : NULL;
   w->z_date = -1;
@@ -561,9 +571,9 @@ static int64_t kmin_of(const im_model_scratch *w) { return w->kmin; }
 
 /* Scenario losses of portfolio p over its window: loss[j] = -sum_u E_u d_u[col j]. */
 static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
-                          const double *col0, const uint32_t *gather) {
+                          size_t win, const double *col0, const uint32_t *gather) {
   const im_market *mkt = s->mkt;
-  const size_t win = (size_t)s->model.window, nd = mkt->n_days;
+  const size_t nd = mkt->n_days;
   double *restrict loss = w->loss;
   for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
     const uint32_t u = s->lin_und[j];
@@ -646,6 +656,49 @@ static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t
   return var > 0 ? var : 0;
 }
 
+/* Scenario moves over days kmin..t of every underlying in `used` (relative
+ * spot moves in w->d) and the unit scenario P&L of every option instrument
+ * the tile needs (w->orow): spot from those moves, ATM vol by the same day's
+ * change, aged by h days. */
+static void build_moves(const im_model_state *s, im_model_scratch *w, size_t t, int64_t kmin,
+                        uint64_t used, uint64_t present) {
+  const im_market *mkt = s->mkt;
+  const size_t nd = mkt->n_days;
+    const size_t span = (size_t)((int64_t)t + 1 - kmin);
+    w->kmin = kmin;
+    /* Relative moves of every underlying the tile uses. */
+    for (size_t u = 0; u < mkt->n_und && span > 0 && !uses_cov(s->model.kind); u++) {
+      if (!(used >> u & 1)) continue;
+      const double *r = s->ratio + u * nd + (size_t)kmin;
+      double *d = w->d + u * s->lmax;
+      if (s->model.kind == IM_MODEL_FHS) {
+        const double vol = s->sigf[u * nd + t];
+        for (size_t j = 0; j < span; j++) d[j] = expm1(vol * r[j]);
+      } else {
+        for (size_t j = 0; j < span; j++) d[j] = r[j] - 1.0;
+      }
+    }
+    /* Unit scenario P&L of every option instrument the tile needs: spot from
+     * the moves above, ATM vol by the same day's change, aged by h days. */
+    for (size_t o = 0; o < s->n_opt && span > 0 && s->model.kind != IM_MODEL_GRID; o++) {
+      const im_instrument *in = &s->book->instr[s->opt_list[o]];
+      const size_t u = in->und;
+      if (!(used >> u & 1) || !(used >> (32 + u) & 1) || !(present >> (32 + u) & 1)) continue;
+      const double s0 = mkt->close[u * nd + t], atm0 = mkt->ivol[u * nd + t];
+      const double k = in->money * s0, tau0 = in->tenor / 365.0;
+      const double tau1 = (in->tenor - s->model.horizon) / 365.0;
+      const double v0 = option_value(s, in, s0, atm0, k, tau0);
+      const double *d = w->d + u * s->lmax, *vr = s->vratio + u * nd + (size_t)kmin;
+      double *row = w->orow + o * s->lmax;
+      for (size_t j = 0; j < span; j++) {
+        const double s1 = s0 * (1 + d[j]);
+        const double v1 = tau1 > 0 ? option_value(s, in, s1, atm0 * vr[j], k, tau1)
+                                   : im_black76(s1, k, 0, 0, in->kind == IM_CALL);
+        row[j] = v1 - v0; /* NaN on days the portfolio cannot use */
+      }
+    }
+}
+
 /* The standard normals and chi-square draws of every path at date t. */
 static void mc_draws(const im_model_state *s, im_model_scratch *w, size_t t) {
   if (w->z_date == (int64_t)t) return;
@@ -723,39 +776,7 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
         if (w->k0[j] < kmin) kmin = w->k0[j];
       }
     }
-    const size_t span = (size_t)((int64_t)t + 1 - kmin);
-    w->kmin = kmin;
-    /* Relative moves of every underlying the tile uses, over days kmin..t. */
-    for (size_t u = 0; u < mkt->n_und && span > 0 && !uses_cov(s->model.kind); u++) {
-      if (!(used >> u & 1)) continue;
-      const double *r = s->ratio + u * nd + (size_t)kmin;
-      double *d = w->d + u * s->lmax;
-      if (s->model.kind == IM_MODEL_FHS) {
-        const double vol = s->sigf[u * nd + t];
-        for (size_t j = 0; j < span; j++) d[j] = expm1(vol * r[j]);
-      } else {
-        for (size_t j = 0; j < span; j++) d[j] = r[j] - 1.0;
-      }
-    }
-    /* Unit scenario P&L of every option instrument the tile needs: spot from
-     * the moves above, ATM vol by the same day's change, aged by h days. */
-    for (size_t o = 0; o < s->n_opt && span > 0 && s->model.kind != IM_MODEL_GRID; o++) {
-      const im_instrument *in = &s->book->instr[s->opt_list[o]];
-      const size_t u = in->und;
-      if (!(used >> u & 1) || !(used >> (32 + u) & 1) || !(present >> (32 + u) & 1)) continue;
-      const double s0 = mkt->close[u * nd + t], atm0 = mkt->ivol[u * nd + t];
-      const double k = in->money * s0, tau0 = in->tenor / 365.0;
-      const double tau1 = (in->tenor - s->model.horizon) / 365.0;
-      const double v0 = option_value(s, in, s0, atm0, k, tau0);
-      const double *d = w->d + u * s->lmax, *vr = s->vratio + u * nd + (size_t)kmin;
-      double *row = w->orow + o * s->lmax;
-      for (size_t j = 0; j < span; j++) {
-        const double s1 = s0 * (1 + d[j]);
-        const double v1 = tau1 > 0 ? option_value(s, in, s1, atm0 * vr[j], k, tau1)
-                                   : im_black76(s1, k, 0, 0, in->kind == IM_CALL);
-        row[j] = v1 - v0; /* NaN on days the portfolio cannot use */
-      }
-    }
+    build_moves(s, w, t, kmin, used, present);
     for (size_t p = p0; p < p1; p++) {
       const size_t o = (p - p0) * nt + (t - d0);
       const uint32_t sj = s->sig_of[p];
@@ -798,7 +819,7 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
             w->gathered[sj] = 1;
           }
         }
-        window_losses(s, w, p, t, w->d + (size_t)(k0 - kmin), gather);
+        window_losses(s, w, p, t, win, w->d + (size_t)(k0 - kmin), gather);
         v = s->model.measure == IM_MEASURE_ES ? im_es(w->loss, win, s->model.confidence, w->top)
                                               : im_var(w->loss, win, s->model.confidence, w->top);
         if (v < 0) v = 0; /* margin is never negative */
@@ -807,6 +828,71 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
       im[o] = v;
       pnl[o] = r;
       exceed[o] = (isnan(v) || isnan(r)) ? -1 : (-r > v ? 1 : 0);
+    }
+  }
+}
+
+/* The VaR or ES of the model's measure over n scenario losses. */
+static double measure(const im_model_state *s, im_model_scratch *w, size_t n) {
+  double v = s->model.measure == IM_MEASURE_ES ? im_es(w->loss, n, s->model.confidence, w->top)
+                                               : im_var(w->loss, n, s->model.confidence, w->top);
+  return v > 0 ? v : 0;
+}
+
+/* Columns (relative to kmin) of the days in [a, b] usable for signature sj. */
+static size_t usable_cols(const im_model_state *s, uint32_t sj, int64_t a, int64_t b, int64_t kmin,
+                          uint32_t *cols) {
+  const uint32_t *cum = s->cum + sj * (s->mkt->n_days + 1);
+  size_t n = 0;
+  for (int64_t k = a < 0 ? 0 : a; k <= b; k++)
+    if (cum[k + 1] > cum[k]) cols[n++] = (uint32_t)(k - kmin);
+  return n;
+}
+
+void im_model_apc_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
+                       size_t d0, size_t d1, const double *im, const double *pnl, double *apc,
+                       int8_t *exceed_total) {
+  const im_model *md = &s->model;
+  const size_t nt = d1 - d0;
+  for (size_t t = d0; t < d1; t++) {
+    const uint64_t present = present_at(s->mkt, t);
+    const int64_t lr0 = (int64_t)t - IM_APC_YEARS_DAYS + 1;
+    const int64_t ss = md->stress_start - s->mkt->day0, se = md->stress_end - s->mkt->day0;
+    const int stress_now = md->apc_stress && ss <= (int64_t)t;
+    int64_t kmin = lr0 < 0 ? 0 : lr0;
+    if (stress_now && ss < kmin) kmin = ss < 0 ? 0 : ss;
+    uint64_t used = 0;
+    for (size_t p = p0; p < p1; p++)
+      if (!isnan(im[(p - p0) * nt + (t - d0)])) used |= s->sig[s->sig_of[p]];
+    for (size_t j = 0; j < s->n_sig; j++) w->gathered[j] = 0;
+    if (used) build_moves(s, w, t, kmin, used, present);
+    for (size_t p = p0; p < p1; p++) {
+      const size_t o = (p - p0) * nt + (t - d0);
+      const double core = im[o];
+      apc[o] = NAN;
+      exceed_total[o] = -1;
+      if (isnan(core)) continue;
+      const uint32_t sj = s->sig_of[p];
+      uint32_t *cols = w->gather + (size_t)sj * s->lmax;
+      size_t n = usable_cols(s, sj, lr0, (int64_t)t, kmin, cols);
+      window_losses(s, w, p, t, n, w->d, cols);
+      const double lr = measure(s, w, n);
+      double m = core;
+      if (stress_now) {
+        n = usable_cols(s, sj, ss, se < (int64_t)t ? se : (int64_t)t, kmin, cols);
+        if (n > 0) {
+          window_losses(s, w, p, t, n, w->d, cols);
+          m = 0.75 * core + 0.25 * measure(s, w, n);
+        }
+      }
+      if (md->apc_floor && lr > m) m = lr;
+      if (md->apc_buffer) {
+        double keep = lr > 0 ? (1.25 * lr - m) / (0.25 * lr) : 1;
+        keep = keep < 0 ? 0 : keep > 1 ? 1 : keep;
+        m += 0.25 * m * keep;
+      }
+      apc[o] = m - core;
+      exceed_total[o] = isnan(pnl[o]) ? -1 : (-pnl[o] > m ? 1 : 0);
     }
   }
 }

@@ -49,7 +49,20 @@ typedef struct {
   uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model, date, path) */
   im_smile smile;    /* options: the smile on the ATM implied vol */
   int32_t funding;   /* 1: perpetuals accrue funding where the market has its history */
+  /* Anti-procyclicality (EMIR RTS 153/2013 art. 28; hs and fhs): */
+  int32_t apc_buffer; /* 25% buffer, released as margin rises above its 10-year level */
+  int32_t apc_stress; /* 25% weight on the stressed period [stress_start, stress_end] */
+  int32_t apc_floor;  /* margin at least the 10-year-window margin */
+  int32_t stress_start, stress_end; /* days since 1970-01-01 */
 } im_model;
+
+/* Whether a model has an anti-procyclicality layer. */
+static inline int im_model_has_apc(const im_model *m) {
+  return m->apc_buffer || m->apc_stress || m->apc_floor;
+}
+
+/* Days of the long-run look-back of the APC floor and buffer. */
+#define IM_APC_YEARS_DAYS 3650
 
 /* Grid vol shocks (relative to the ATM vol): core scenarios take each,
  * extended moves only the up shock (Paradex: +40% / -22%; Deribit: vol up
@@ -93,8 +106,24 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s);
 void im_model_scratch_free(im_model_scratch *w);
 
 /* Evaluates portfolios [p0,p1) at market days [d0,d1). Outputs are row-major
- * [p1-p0][d1-d0]. */
+ * [p1-p0][d1-d0]. im is the core margin. */
 void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
                         size_t d0, size_t d1, double *im, double *pnl, int8_t *exceed);
+
+/* The anti-procyclicality layer of a tile whose core margin im and realised
+ * pnl im_model_eval_tile produced (same shapes). With C the core margin, LR
+ * the margin over all usable days of the last 10 years (IM_APC_YEARS_DAYS) and
+ * S the margin over the usable days of the stressed period up to t:
+ *   M1 = 0.75 C + 0.25 S with apc_stress (C when no stressed day is <= t),
+ *   M2 = max(M1, LR) with apc_floor,
+ *   total = M2 + B with apc_buffer, B = 0.25 M2 x clamp((1.25 LR - M2) /
+ *   (0.25 LR), 0, 1): the full 25% while margin is at or below its long-run
+ *   level, released linearly as it rises to 125% of it (ICE IRM 2's
+ *   "buffer depleted linearly as stress rises").
+ * apc = total - C (NaN where C is); exceed_total is the margin-adequacy flag
+ * of the total (loss > total strictly; -1 not observed). */
+void im_model_apc_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
+                       size_t d0, size_t d1, const double *im, const double *pnl, double *apc,
+                       int8_t *exceed_total);
 
 #endif

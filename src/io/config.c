@@ -254,14 +254,21 @@ static im_model *find_model(im_config *c, const char *name, const kv *e, im_err 
   m->grid_steps = 4;
   m->grid_extended = 1;
   m->paths = 10000;
+  /* The default stressed period: May to December 2022 (Terra/Luna, Three
+   * Arrows, FTX), the crypto market's worst stretch in the shipped history. */
+  m->stress_start = im_days_from_civil(2022, 5, 1);
+  m->stress_end = im_days_from_civil(2022, 12, 31);
   return m;
 }
 
 /* The parameters only some kinds take, in param_where order; -1 otherwise. */
-static const char *const kind_params[6] = {"lambda", "nu", "range", "steps", "extended", "paths"};
+#define N_KIND_PARAMS 11
+static const char *const kind_params[N_KIND_PARAMS] = {
+    "lambda",     "nu",         "range",     "steps",        "extended",  "paths",
+    "apc_buffer", "apc_stress", "apc_floor", "stress_start", "stress_end"};
 
 static int kind_param(const char *name) {
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < N_KIND_PARAMS; i++)
     if (strcmp(name, kind_params[i]) == 0) return i;
   return -1;
 }
@@ -272,6 +279,7 @@ static int kind_takes(im_model_kind k, int i) {
     return k == IM_MODEL_FHS || k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T || k == IM_MODEL_MC_T;
   if (i == 1) return k == IM_MODEL_EWMA_T || k == IM_MODEL_MC_T;
   if (i == 5) return k == IM_MODEL_MC_T;
+  if (i >= 6) return k == IM_MODEL_HS || k == IM_MODEL_FHS;
   return k == IM_MODEL_GRID;
 }
 
@@ -345,11 +353,17 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
         if ((st = get_long(e, 100, 10000000, &v, err))) return st;
         m->paths = (int32_t)v;
         break;
-      default:
+      case 9:
+      case 10:
+        if ((st = get_date(e, pi == 9 ? &m->stress_start : &m->stress_end, 0, err))) return st;
+        break;
+      default: /* the booleans: extended, apc_buffer, apc_stress, apc_floor */
         if (strcmp(e->val, "true") != 0 && strcmp(e->val, "false") != 0)
           return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not true or false", e->where, e->key,
                             e->val);
-        m->grid_extended = e->val[0] == 't';
+        *(pi == 4 ? &m->grid_extended : pi == 6 ? &m->apc_buffer : pi == 7 ? &m->apc_stress
+                                                                     : &m->apc_floor) =
+            e->val[0] == 't';
     }
     /* Checked against the kind once all keys are read. */
     char *w = c->param_where[m - c->models][pi];
@@ -360,7 +374,8 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   } else {
     return im_err_set(err, IM_EINVAL,
                       "%s: unknown key '%s' (a model takes kind, measure, confidence, horizon, "
-                      "window, lambda, nu, range, steps, extended, paths)",
+                      "window, lambda, nu, range, steps, extended, paths, apc_buffer, apc_stress, "
+                      "apc_floor, stress_start, stress_end)",
                       e->where, e->key);
   }
   return IM_OK;
@@ -427,7 +442,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
     c->models[i].seed = (uint64_t)c->seed;
     c->models[i].smile = c->smile;
     c->models[i].funding = (int32_t)c->funding;
-    for (int j = 0; j < 6; j++)
+    for (int j = 0; j < N_KIND_PARAMS; j++)
       if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
         return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
                           c->param_where[i][j], m->name, kind_params[j],

@@ -28,8 +28,9 @@ typedef struct {
   im_model models[IM_MAX_MODELS];
   char *text; /* the effective configuration: the file, then the overrides */
   /* Where each kind-specific parameter (lambda, nu, range, steps, extended,
-   * paths) was set ("" = left at its default), to check it against the kind. */
-  char param_where[IM_MAX_MODELS][6][256];
+   * paths, apc_buffer, apc_stress, apc_floor, stress_start, stress_end) was
+   * set ("" = left at its default), to check it against the kind. */
+  char param_where[IM_MAX_MODELS][11][256];
 } im_config;
 
 /* Reads path and applies the n overrides "key=value". The message names the

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "h5util.h"
 
 struct im_results {
@@ -15,6 +16,7 @@ struct im_results {
   im_model *models;
   char (*ids)[IM_PORT_ID_LEN];
   hid_t *d_im, *d_pnl, *d_exceed; /* [n_models] */
+  hid_t *d_apc, *d_extot;         /* [n_models]: the APC layer and total flags, or -1 */
   hid_t d_done;                   /* /checkpoint/done, or -1 */
   uint64_t seed;                  /* the run's seed (root attribute) */
 };
@@ -66,7 +68,11 @@ static im_results *alloc_handle(size_t n_models) {
   r->d_im = malloc(n * sizeof(hid_t));
   r->d_pnl = malloc(n * sizeof(hid_t));
   r->d_exceed = malloc(n * sizeof(hid_t));
-  if (!r->models || !r->d_im || !r->d_pnl || !r->d_exceed) {
+  r->d_apc = malloc(n * sizeof(hid_t));
+  r->d_extot = malloc(n * sizeof(hid_t));
+  if (!r->models || !r->d_im || !r->d_pnl || !r->d_exceed || !r->d_apc || !r->d_extot) {
+    free(r->d_apc);
+    free(r->d_extot);
     free(r->models);
     free(r->d_im);
     free(r->d_pnl);
@@ -74,7 +80,8 @@ static im_results *alloc_handle(size_t n_models) {
     free(r);
     return NULL;
   }
-  for (size_t m = 0; m < n; m++) r->d_im[m] = r->d_pnl[m] = r->d_exceed[m] = -1;
+  for (size_t m = 0; m < n; m++)
+    r->d_im[m] = r->d_pnl[m] = r->d_exceed[m] = r->d_apc[m] = r->d_extot[m] = -1;
   r->d_done = -1;
   r->n_models = n_models;
   return r;
@@ -86,12 +93,16 @@ static void free_handle(im_results *r) {
     if (r->d_im[m] >= 0) H5Dclose(r->d_im[m]);
     if (r->d_pnl[m] >= 0) H5Dclose(r->d_pnl[m]);
     if (r->d_exceed[m] >= 0) H5Dclose(r->d_exceed[m]);
+    if (r->d_apc[m] >= 0) H5Dclose(r->d_apc[m]);
+    if (r->d_extot[m] >= 0) H5Dclose(r->d_extot[m]);
   }
   free(r->models);
   free(r->ids);
   free(r->d_im);
   free(r->d_pnl);
   free(r->d_exceed);
+  free(r->d_apc);
+  free(r->d_extot);
   free(r);
 }
 
@@ -119,6 +130,18 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   if (m->kind != IM_MODEL_HS) e |= im_h5_attr_double(g, "lambda", m->lambda);
   if (m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) e |= im_h5_attr_double(g, "nu", m->nu);
   if (m->kind == IM_MODEL_MC_T) e |= im_h5_attr_int(g, "paths", m->paths);
+  if (im_model_has_apc(m)) {
+    char a[11], b[11];
+    im_date_format(m->stress_start, a);
+    im_date_format(m->stress_end, b);
+    e |= im_h5_attr_int(g, "apc_buffer", m->apc_buffer);
+    e |= im_h5_attr_int(g, "apc_stress", m->apc_stress);
+    e |= im_h5_attr_int(g, "apc_floor", m->apc_floor);
+    if (m->apc_stress) {
+      e |= im_h5_attr_str(g, "stress_start", a);
+      e |= im_h5_attr_str(g, "stress_end", b);
+    }
+  }
   if (m->kind == IM_MODEL_GRID) {
     e |= im_h5_attr_double(g, "grid_range", m->grid_range);
     e |= im_h5_attr_int(g, "grid_steps", m->grid_steps);
@@ -196,6 +219,11 @@ im_status im_results_create(MPI_Comm comm, const char *path, const im_results_me
     r->d_pnl[m] = create_2d(g, "pnl", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
     r->d_exceed[m] = create_2d(g, "exceed", H5T_NATIVE_INT8, meta->n_port, meta->n_dates, &not_obs);
     if (r->d_im[m] < 0 || r->d_pnl[m] < 0 || r->d_exceed[m] < 0) e = -1;
+    if (im_model_has_apc(&meta->models[m])) { /* margin adequacy of the total */
+      r->d_apc[m] = create_2d(g, "apc", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
+      r->d_extot[m] = create_2d(g, "exceed_total", H5T_NATIVE_INT8, meta->n_port, meta->n_dates, &not_obs);
+      if (r->d_apc[m] < 0 || r->d_extot[m] < 0) e = -1;
+    }
     if (g >= 0) H5Gclose(g);
   }
   /* Which tiles are finished: written after each tile's data. */
@@ -409,6 +437,9 @@ im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_resu
         (r->d_im[m] = im_h5_open_checked(g, "im", 2, d2)) < 0 ||
         (r->d_pnl[m] = im_h5_open_checked(g, "pnl", 2, d2)) < 0 ||
         (r->d_exceed[m] = im_h5_open_checked(g, "exceed", 2, d2)) < 0 || d2[0] != r->n_port ||
+        (H5Lexists(g, "apc", H5P_DEFAULT) > 0 &&
+         ((r->d_apc[m] = im_h5_open_checked(g, "apc", 2, d2)) < 0 ||
+          (r->d_extot[m] = im_h5_open_checked(g, "exceed_total", 2, d2)) < 0)) ||
         d2[1] != r->n_dates)
       st = im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", path, name);
     if (g >= 0) H5Gclose(g);
@@ -438,6 +469,7 @@ im_status im_results_close(im_results *r, im_err *err) {
 
 size_t im_results_n_port(const im_results *r) { return r->n_port; }
 uint64_t im_results_seed(const im_results *r) { return r->seed; }
+
 size_t im_results_n_dates(const im_results *r) { return r->n_dates; }
 size_t im_results_n_models(const im_results *r) { return r->n_models; }
 const im_model *im_results_model(const im_results *r, size_t m) { return &r->models[m]; }
@@ -457,10 +489,26 @@ static herr_t block_io(hid_t d, hid_t type, size_t p0, size_t np, size_t t0, siz
   return e;
 }
 
+int im_results_has_total(const im_results *r, size_t m) { return r->d_apc[m] >= 0; }
+
+im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *apc,
+                                int8_t *exceed_total, im_err *err) {
+  if (r->d_apc[model] < 0 ||
+      block_io(r->d_apc[model], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, apc, 0) < 0 ||
+      block_io(r->d_extot[model], H5T_NATIVE_INT8, p0, np, 0, r->n_dates, exceed_total, 0) < 0)
+    return im_err_set(err, IM_EIO, "%s: reading /models/%s/apc and exceed_total failed", r->path,
+                      r->models[model].name);
+  return IM_OK;
+}
+
 im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
                                 size_t nt, const double *im, const double *pnl,
-                                const int8_t *exceed, im_err *err) {
-  if (block_io(r->d_im[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)im, 1) < 0 ||
+                                const int8_t *exceed, const double *apc,
+                                const int8_t *exceed_total, im_err *err) {
+  if ((r->d_apc[model] >= 0 &&
+       (block_io(r->d_apc[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)apc, 1) < 0 ||
+        block_io(r->d_extot[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed_total, 1) < 0)) ||
+      block_io(r->d_im[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)im, 1) < 0 ||
       block_io(r->d_pnl[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)pnl, 1) < 0 ||
       block_io(r->d_exceed[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed, 1) < 0)
     return im_err_set(err, IM_EIO, "%s: writing a tile of model %s failed (disk full?)", r->path,
@@ -501,14 +549,22 @@ im_status im_results_begin_validation(im_results *r, im_err *err) {
       e = -1;
       break;
     }
-    const char *names[] = {"validation", "validation_subsamples", "summary"};
-    for (int i = 0; i < 3; i++)
+    const char *names[] = {"validation", "validation_subsamples", "summary", "validation_total",
+                           "summary_total"};
+    for (int i = 0; i < 5; i++)
       if (H5Lexists(g, names[i], H5P_DEFAULT) > 0) e |= H5Ldelete(g, names[i], H5P_DEFAULT);
     const hsize_t h = (hsize_t)r->models[m].horizon;
     hsize_t dp[1] = {r->n_port}, d1[1] = {1}, dsub[2] = {r->n_port, h};
     hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
     hid_t dv = H5Dcreate2(g, "validation", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t ds = H5Dcreate2(g, "summary", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (r->d_apc[m] >= 0) { /* the same battery on the total margin: margin adequacy */
+      hid_t a = H5Dcreate2(g, "validation_total", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      hid_t b = H5Dcreate2(g, "summary_total", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      if (a < 0 || b < 0) e = -1;
+      if (a >= 0) H5Dclose(a);
+      if (b >= 0) H5Dclose(b);
+    }
     if (dv < 0 || ds < 0) e = -1;
     if (h > 1) { /* the h non-overlapping sub-samples of each portfolio */
       hid_t s2 = H5Screate_simple(2, dsub, NULL);
@@ -562,11 +618,11 @@ static herr_t rows_io(im_results *r, size_t m, const char *name, hid_t type, siz
   return e;
 }
 
-im_status im_results_write_validation(im_results *r, size_t model, size_t p0, size_t np,
+im_status im_results_write_validation(im_results *r, size_t model, int total, size_t p0, size_t np,
                                       const im_bt_stats *rows, im_err *err) {
   if (np == 0) return IM_OK;
   hid_t t = stats_type();
-  herr_t e = rows_io(r, model, "validation", t, p0, np, (void *)rows, 1);
+  herr_t e = rows_io(r, model, total ? "validation_total" : "validation", t, p0, np, (void *)rows, 1);
   H5Tclose(t);
   if (e < 0) return im_err_set(err, IM_EIO, "%s: writing validation rows failed", r->path);
   return IM_OK;
@@ -595,8 +651,13 @@ im_status im_results_write_subsamples(im_results *r, size_t model, size_t p0, si
 }
 
 im_status im_results_read_validation(im_results *r, size_t model, im_bt_stats *rows, im_err *err) {
+  return im_results_read_validation_of(r, model, 0, rows, err);
+}
+
+im_status im_results_read_validation_of(im_results *r, size_t model, int total, im_bt_stats *rows,
+                                        im_err *err) {
   hid_t t = stats_type();
-  herr_t e = rows_io(r, model, "validation", t, 0, r->n_port, rows, 0);
+  herr_t e = rows_io(r, model, total ? "validation_total" : "validation", t, 0, r->n_port, rows, 0);
   H5Tclose(t);
   if (e < 0)
     return im_err_set(err, IM_EDATA, "%s: /models/%s/validation missing (run 'imvar validate')",
@@ -604,10 +665,10 @@ im_status im_results_read_validation(im_results *r, size_t model, im_bt_stats *r
   return IM_OK;
 }
 
-im_status im_results_write_summary(im_results *r, size_t model, const im_bt_summary *s,
-                                   im_err *err) {
+im_status im_results_write_summary(im_results *r, size_t model, int total,
+                                   const im_bt_summary *s, im_err *err) {
   hid_t t = summary_type();
-  herr_t e = rows_io(r, model, "summary", t, 0, 1, (void *)s, 1);
+  herr_t e = rows_io(r, model, total ? "summary_total" : "summary", t, 0, 1, (void *)s, 1);
   H5Tclose(t);
   if (e < 0) return im_err_set(err, IM_EIO, "%s: writing the summary failed", r->path);
   return IM_OK;

@@ -71,10 +71,19 @@ const im_model *im_results_model(const im_results *r, size_t m);
 /* Portfolio ids [n_port] as recorded in the file. */
 const char (*im_results_ids(const im_results *r))[IM_PORT_ID_LEN];
 
-/* Independent. Writes a tile of [np][nt] values at (p0, t0). */
+/* Independent. Writes a tile of [np][nt] values at (p0, t0); apc and
+ * exceed_total only for a model with an anti-procyclicality layer. */
 im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
                                 size_t nt, const double *im, const double *pnl,
-                                const int8_t *exceed, im_err *err);
+                                const int8_t *exceed, const double *apc,
+                                const int8_t *exceed_total, im_err *err);
+
+/* Whether model m has the APC layer (apc, exceed_total, validation_total). */
+int im_results_has_total(const im_results *r, size_t m);
+
+/* Independent. Reads apc and exceed_total rows [p0, p0+np) x all dates. */
+im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *apc,
+                                int8_t *exceed_total, im_err *err);
 
 /* Independent. Reads exceed rows [p0, p0+np) x all dates. */
 im_status im_results_read_exceed(im_results *r, size_t model, size_t p0, size_t np,
@@ -94,15 +103,20 @@ im_status im_results_write_subsamples(im_results *r, size_t model, size_t p0, si
  * and summary for every model. */
 im_status im_results_begin_validation(im_results *r, im_err *err);
 
-/* Independent. Writes validation rows [p0, p0+np). */
-im_status im_results_write_validation(im_results *r, size_t model, size_t p0, size_t np,
+/* Independent. Writes validation rows [p0, p0+np) (of the total margin:
+ * validation_total, with total != 0). */
+im_status im_results_write_validation(im_results *r, size_t model, int total, size_t p0, size_t np,
                                       const im_bt_stats *rows, im_err *err);
 
 /* Independent. Reads all validation rows (n_port) of a model. */
 im_status im_results_read_validation(im_results *r, size_t model, im_bt_stats *rows, im_err *err);
 
-/* Independent: one rank writes the summary of a model. */
-im_status im_results_write_summary(im_results *r, size_t model, const im_bt_summary *s,
-                                   im_err *err);
+/* The same for the core (total = 0) or total margin (validation_total). */
+im_status im_results_read_validation_of(im_results *r, size_t model, int total, im_bt_stats *rows,
+                                        im_err *err);
+
+/* Independent: one rank writes the summary (summary_total) of a model. */
+im_status im_results_write_summary(im_results *r, size_t model, int total,
+                                   const im_bt_summary *s, im_err *err);
 
 #endif

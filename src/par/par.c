@@ -213,7 +213,9 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   im_model_scratch **scratch = calloc(M, sizeof *scratch);
   double *tim = malloc(pb * db * sizeof *tim), *tpnl = malloc(pb * db * sizeof *tpnl);
   int8_t *texc = malloc(pb * db * sizeof *texc);
-  if (!dates || !done || !pending || !state || !scratch || !tim || !tpnl || !texc)
+  double *tapc = malloc(pb * db * sizeof *tapc);
+  int8_t *ttot = malloc(pb * db * sizeof *ttot);
+  if (!tapc || !ttot || !dates || !done || !pending || !state || !scratch || !tim || !tpnl || !texc)
     st = im_err_set(err, IM_ENOMEM, "out of memory for tile buffers");
   for (size_t t = 0; t < T && !st; t++)
     dates[t] = im_days_to_yyyymmdd(job->mkt.day0 + (int32_t)(job->d0 + t));
@@ -295,7 +297,10 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
       size_t np = p0 + pb > P ? P - p0 : pb, nt = t0 + db > T ? T - t0 : db;
       im_model_eval_tile(state[m], scratch[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim,
                          tpnl, texc);
-      local = im_results_write_tile(res, m, p0, np, t0, nt, tim, tpnl, texc, err);
+      if (im_model_has_apc(&cfg->models[m]))
+        im_model_apc_tile(state[m], scratch[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim,
+                          tpnl, tapc, ttot);
+      local = im_results_write_tile(res, m, p0, np, t0, nt, tim, tpnl, texc, tapc, ttot, err);
       if (!local) local = im_results_mark_done(res, tile, err);
       if (!local) stats->tiles_mine++;
       if (rank == 0 && opts->progress && MPI_Wtime() - last_print >= 1.0) {
@@ -324,6 +329,8 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   free(tim);
   free(tpnl);
   free(texc);
+  free(tapc);
+  free(ttot);
   free(dates);
   free(done);
   free(pending);
@@ -348,65 +355,72 @@ im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
   for (size_t m = 0; m < im_results_n_models(res); m++)
     if ((size_t)im_results_model(res, m)->horizon > hmax) hmax = (size_t)im_results_model(res, m)->horizon;
   /* Portfolio blocks of at most ~16 MiB of flags, margins and P&L. */
-  size_t blk = T ? (16u << 20) / (17 * T) : 1;
+  size_t blk = T ? (16u << 20) / (25 * T) : 1;
   if (blk < 1) blk = 1;
   if (blk > mine_n) blk = mine_n ? mine_n : 1;
   int8_t *hits = malloc(blk * (T ? T : 1));
   double *im = malloc(blk * (T ? T : 1) * sizeof *im), *pnl = malloc(blk * (T ? T : 1) * sizeof *pnl);
+  double *apc = malloc(blk * (T ? T : 1) * sizeof *apc);
   im_bt_stats *rows = malloc((mine_n ? mine_n : 1) * sizeof *rows);
   im_bt_stats *sub = malloc(blk * hmax * sizeof *sub);
   im_bt_stats *all = rank == 0 ? malloc((P ? P : 1) * sizeof *all) : NULL;
   int *counts = rank == 0 ? malloc((size_t)size * sizeof *counts) : NULL;
   int *displs = rank == 0 ? malloc((size_t)size * sizeof *displs) : NULL;
   im_status local = IM_OK;
-  if (!hits || !im || !pnl || !rows || !sub || (rank == 0 && (!all || !counts || !displs)))
+  if (!hits || !im || !pnl || !apc || !rows || !sub || (rank == 0 && (!all || !counts || !displs)))
     local = im_err_set(err, IM_ENOMEM, "out of memory for validation");
   if (!st) st = im_par_agree(comm, local);
   const im_bt_opts opts = im_bt_opts_default();
-  for (size_t m = 0; m < im_results_n_models(res) && !st; m++) {
-    const im_model *md = im_results_model(res, m);
-    const double p = 1.0 - md->confidence;
-    const size_t h = (size_t)md->horizon;
-    for (size_t b0 = p_lo; b0 < p_hi && !local; b0 += blk) {
-      size_t nb = b0 + blk > p_hi ? p_hi - b0 : blk;
-      local = im_results_read_exceed(res, m, b0, nb, hits, err);
-      if (!local) local = im_results_read_rows(res, m, b0, nb, im, pnl, err);
-      for (size_t i = 0; i < nb && !local; i++) {
-        const size_t o = i * T;
-        local = im_bt_compute(hits + o, pnl + o, im + o, T, p, &opts, &rows[b0 - p_lo + i], err);
-        for (size_t k = 0; k < h && h > 1 && !local; k++)
-          local = im_bt_subsample(hits + o, pnl + o, im + o, T, h, k, p, &opts, &sub[i * h + k], err);
+  for (size_t m = 0; m < im_results_n_models(res) && !st; m++)
+    for (int total = 0; total <= im_results_has_total(res, m) && !st; total++) {
+      const im_model *md = im_results_model(res, m);
+      const double p = 1.0 - md->confidence;
+      const size_t h = (size_t)md->horizon;
+      for (size_t b0 = p_lo; b0 < p_hi && !local; b0 += blk) {
+        size_t nb = b0 + blk > p_hi ? p_hi - b0 : blk;
+        local = im_results_read_exceed(res, m, b0, nb, hits, err);
+        if (!local) local = im_results_read_rows(res, m, b0, nb, im, pnl, err);
+        if (!local && total) { /* the total margin and its flags instead of the core's */
+          local = im_results_read_total(res, m, b0, nb, apc, hits, err);
+          for (size_t i = 0; i < nb * T; i++) im[i] += apc[i];
+        }
+        for (size_t i = 0; i < nb && !local; i++) {
+          const size_t o = i * T;
+          local = im_bt_compute(hits + o, pnl + o, im + o, T, p, &opts, &rows[b0 - p_lo + i], err);
+          for (size_t k = 0; k < h && h > 1 && !total && !local; k++)
+            local = im_bt_subsample(hits + o, pnl + o, im + o, T, h, k, p, &opts, &sub[i * h + k], err);
+        }
+        if (!local && h > 1 && !total) local = im_results_write_subsamples(res, m, b0, nb, sub, err);
       }
-      if (!local && h > 1) local = im_results_write_subsamples(res, m, b0, nb, sub, err);
-    }
-    /* Bounds depend only on (n_obs, h, p, seed): the same on every rank. */
-    if (!local)
-      local = im_bt_fill_overlap(rows, mine_n, h, p, im_results_seed(res), OVERLAP_SIMS, err);
-    if (!local) local = im_results_write_validation(res, m, p_lo, mine_n, rows, err);
-    st = im_par_agree(comm, local);
-    if (st) break;
-    /* Rank 0 gathers the rows in portfolio order and sums them in that order
-     * (no floating-point reduction whose order depends on the rank count). */
-    int mine = (int)(mine_n * sizeof *rows);
-    MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
-    if (rank == 0)
-      for (int r = 0, off = 0; r < size; r++) {
-        displs[r] = off;
-        off += counts[r];
+      /* Bounds depend only on (n_obs, h, p, seed): the same on every rank. */
+      if (!local)
+        local = im_bt_fill_overlap(rows, mine_n, h, p, im_results_seed(res), OVERLAP_SIMS, err);
+      if (!local) local = im_results_write_validation(res, m, total, p_lo, mine_n, rows, err);
+      st = im_par_agree(comm, local);
+      if (st) break;
+      /* Rank 0 gathers the rows in portfolio order and sums them in that order
+       * (no floating-point reduction whose order depends on the rank count). */
+      int mine = (int)(mine_n * sizeof *rows);
+      MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
+      if (rank == 0)
+        for (int r = 0, off = 0; r < size; r++) {
+          displs[r] = off;
+          off += counts[r];
+        }
+      MPI_Gatherv(rows, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm);
+      if (rank == 0) {
+        im_bt_summary sum;
+        im_bt_summarise(all, P, 0.05, &sum);
+        local = im_results_write_summary(res, m, total, &sum, err);
       }
-    MPI_Gatherv(rows, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm);
-    if (rank == 0) {
-      im_bt_summary sum;
-      im_bt_summarise(all, P, 0.05, &sum);
-      local = im_results_write_summary(res, m, &sum, err);
+      st = im_par_agree(comm, local);
     }
-    st = im_par_agree(comm, local);
-  }
   im_status cst = im_results_close(res, st ? NULL : err);
   if (!st) st = im_par_agree(comm, cst);
   free(hits);
   free(im);
   free(pnl);
+  free(apc);
   free(rows);
   free(sub);
   free(all);

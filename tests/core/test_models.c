@@ -280,6 +280,62 @@ static void test_funding(void **state) {
   assert_true(with[t] == without[t] && pw[t] == po[t]);
 }
 
+/* VaR by a full sort of the losses of one coin over scenario days a..b. */
+static double var_days(const double *c, size_t a, size_t b, size_t h, double conf, size_t t) {
+  double loss[ND];
+  size_t n = 0;
+  for (size_t k = a; k <= b; k++) loss[n++] = -(c[t] * (c[k] / c[k - h]) - c[t]);
+  for (size_t i = 0; i < n; i++) /* insertion sort, descending */
+    for (size_t j = i; j > 0 && loss[j] > loss[j - 1]; j--) {
+      double x = loss[j];
+      loss[j] = loss[j - 1];
+      loss[j - 1] = x;
+    }
+  double v = loss[(size_t)floor((double)n * (1 - conf) + 1e-9)];
+  return v > 0 ? v : 0;
+}
+
+/* The anti-procyclicality layer against the definition, computed here with
+ * full sorts: core C over the last 30 days, LR over every day (the market is
+ * shorter than 10 years), S over the stressed days 60..90 (<= t). */
+static void test_apc_layers(void **state) {
+  (void)state;
+  fixture f;
+  setup(&f, 1, 1);
+  for (size_t k = 0; k < ND; k++) /* calm, then a stressed stretch at days 60..90, then calm */
+    f.close[k] = 20000 * exp((k >= 60 && k <= 90 ? 0.09 : 0.015) * sin(1.3 * (double)k) + 0.0004 * (double)k);
+  f.qty[0] = 1;
+  im_model md = {.kind = IM_MODEL_HS, .confidence = 0.9, .horizon = 1, .window = 30,
+                 .apc_buffer = 1, .apc_stress = 1, .apc_floor = 1,
+                 .stress_start = f.mkt.day0 + 60, .stress_end = f.mkt.day0 + 90};
+  im_model_state *s = NULL;
+  im_err err;
+  assert_int_equal(im_model_prepare(&md, &f.mkt, &f.book, &s, &err), IM_OK);
+  im_model_scratch *w = im_model_scratch_alloc(s);
+  double im[ND], pnl[ND], apc[ND];
+  int8_t ex[ND], tot[ND];
+  im_model_eval_tile(s, w, 0, 1, 0, ND, im, pnl, ex);
+  im_model_apc_tile(s, w, 0, 1, 0, ND, im, pnl, apc, tot);
+  im_model_scratch_free(w);
+  im_model_state_free(s);
+  const size_t ts[] = {45, 75, 150, 300};
+  for (size_t i = 0; i < 4; i++) {
+    const size_t t = ts[i];
+    const double c = var_days(f.close, t - 29, t, 1, 0.9, t);
+    const double lr = var_days(f.close, 1, t, 1, 0.9, t);
+    double m = c;
+    if (t >= 60) m = 0.75 * c + 0.25 * var_days(f.close, 60, t < 90 ? t : 90, 1, 0.9, t);
+    if (lr > m) m = lr;
+    double keep = (1.25 * lr - m) / (0.25 * lr);
+    keep = keep < 0 ? 0 : keep > 1 ? 1 : keep;
+    m *= 1 + 0.25 * keep;
+    if (fabs(im[t] - c) > 1e-9 * c || fabs(im[t] + apc[t] - m) > 1e-9 * m)
+      fail_msg("t=%zu: core %.10g vs %.10g, total %.10g vs %.10g", t, im[t], c, im[t] + apc[t], m);
+    assert_int_equal(tot[t], -pnl[t] > m);
+  }
+  assert_true(isnan(apc[10]) && tot[10] == -1); /* no core margin yet */
+}
+
 static void test_parameter_checks(void **state) {
   (void)state;
   fixture f;
@@ -308,6 +364,7 @@ int main(void) {
       cmocka_unit_test(test_grid_hand),
       cmocka_unit_test(test_mc_t_quantile),
       cmocka_unit_test(test_funding),
+      cmocka_unit_test(test_apc_layers),
       cmocka_unit_test(test_parameter_checks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
