@@ -52,6 +52,18 @@ im_status im_instrument_parse(const im_market *m, const char *name, im_instrumen
       in.kind = kinds[k].kind;
       ok = 1;
     }
+  if (!ok && strncmp(dash + 1, "FUT-", 4) == 0) {
+    char *end;
+    long n = strtol(dash + 5, &end, 10);
+    if (end == dash + 5 || strcmp(end, "D") != 0 || n < 1 || n > 3650)
+      return im_err_set(err, IM_EDATA,
+                        "instrument '%s': a dated future is <U>-FUT-<N>D with N days to expiry "
+                        "(1..3650), e.g. BTC-FUT-90D",
+                        name);
+    in.kind = IM_FUT;
+    in.tenor = (int32_t)n;
+    ok = 1;
+  }
   if (!ok && (dash[1] == 'C' || dash[1] == 'P') && dash[2] == '-') {
     if (!parse_option(dash + 1, &in))
       return im_err_set(err, IM_EDATA,
@@ -62,8 +74,8 @@ im_status im_instrument_parse(const im_market *m, const char *name, im_instrumen
   }
   if (!ok)
     return im_err_set(err, IM_EDATA,
-                      "instrument '%s': unknown kind '%s' (expected SPOT, PERP, INVPERP, or an "
-                      "option C-<N>D-<K> / P-<N>D-<K>)",
+                      "instrument '%s': unknown kind '%s' (expected SPOT, PERP, INVPERP, a future "
+                      "FUT-<N>D, or an option C-<N>D-<K> / P-<N>D-<K>)",
                       name, dash + 1);
   long u = im_market_find(m, und);
   if (u < 0)
@@ -78,6 +90,8 @@ void im_instrument_name(const im_market *m, im_instrument in, char *buf, size_t 
   if (im_is_option(in.kind))
     snprintf(buf, len, "%s-%c-%dD-%g", m->und[in.und], in.kind == IM_CALL ? 'C' : 'P',
              (int)in.tenor, in.money);
+  else if (in.kind == IM_FUT)
+    snprintf(buf, len, "%s-FUT-%dD", m->und[in.und], (int)in.tenor);
   else
     snprintf(buf, len, "%s-%s", m->und[in.und], kinds[in.kind].suffix);
 }

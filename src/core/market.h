@@ -34,12 +34,13 @@ typedef enum {
   IM_INVPERP = 2, /* coin-margined inverse perpetual, quantity in 1-USD contracts */
   IM_CALL = 3,    /* European call, quantity in coins */
   IM_PUT = 4,     /* European put, quantity in coins */
+  IM_FUT = 5,     /* dated linear future, quantity in coins; zero rates: marked at spot */
 } im_instr_kind;
 
 typedef struct {
   uint32_t und; /* index into im_market.und */
   im_instr_kind kind;
-  int32_t tenor; /* options: days to expiry at the as-of date */
+  int32_t tenor; /* options and futures: days to expiry at the as-of date */
   double money;  /* options: strike / spot at the as-of date */
 } im_instrument;
 
@@ -60,8 +61,8 @@ typedef struct {
 /* Index of an underlying by name, or -1. */
 long im_market_find(const im_market *m, const char *name);
 
-/* Parses "<U>-SPOT", "<U>-PERP", "<U>-INVPERP", "<U>-C-<N>D-<K>" or
- * "<U>-P-<N>D-<K>" (N days to expiry, strike K x spot, e.g. BTC-P-30D-0.90)
+/* Parses "<U>-SPOT", "<U>-PERP", "<U>-INVPERP", "<U>-FUT-<N>D", "<U>-C-<N>D-<K>"
+ * or "<U>-P-<N>D-<K>" (N days to expiry, strike K x spot, e.g. BTC-P-30D-0.90)
  * against the market's underlyings. IM_EDATA with a sentence in err when the
  * name is malformed or the underlying is not in the market. */
 im_status im_instrument_parse(const im_market *m, const char *name, im_instrument *out,

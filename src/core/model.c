@@ -68,7 +68,11 @@
  * day's rate; unknown days count 0): the realised P&L from t to t+h includes
  * -E (f_{t+1} + ... + f_{t+h}), and in hs and fhs scenario k includes
  * -E (f_{k-h+1} + ... + f_k), the funding of the same historical days as its
- * moves. The parametric, Monte Carlo and grid margins leave funding out. */
+ * moves. The parametric, Monte Carlo and grid margins leave funding out.
+ *
+ * A dated future (at zero rates and with no basis history, its price is the
+ * spot) moves like spot and pays no funding; one must not expire within the
+ * horizon. */
 
 struct im_model_state {
   im_model model;
@@ -358,6 +362,17 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
     }
     s->opt_start[p + 1] = n;
   }
+  for (size_t i = 0; i < book->n_instr; i++)
+    if (book->instr[i].kind == IM_FUT && book->instr[i].tenor < model->horizon) {
+      char nm[64];
+      im_instrument_name(mkt, book->instr[i], nm, sizeof nm);
+      st = im_err_set(err, IM_EINVAL,
+                      "horizon: %s expires within the %d-day horizon; futures must have at "
+                      "least h days to expiry",
+                      nm, (int)model->horizon);
+      im_model_state_free(s);
+      return st;
+    }
   if (s->n_opt > 0) {
     if (model->kind != IM_MODEL_HS && model->kind != IM_MODEL_FHS && model->kind != IM_MODEL_GRID) {
       st = im_err_set(err, IM_EINVAL,

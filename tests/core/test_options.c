@@ -157,6 +157,30 @@ static void test_option_errors(void **state) {
   assert_int_equal(im_instrument_parse(&mkt, "BTC-C-0D-1", &in, &err), IM_EDATA);
   assert_int_equal(im_instrument_parse(&mkt, "BTC-C-30-1", &in, &err), IM_EDATA);
   assert_int_equal(im_instrument_parse(&mkt, "BTC-X-30D-1", &in, &err), IM_EDATA);
+  /* Dated futures: parsed, and refused when they expire within the horizon. */
+  assert_int_equal(im_instrument_parse(&mkt, "BTC-FUT-90D", &in, &err), IM_OK);
+  assert_true(in.kind == IM_FUT && in.tenor == 90);
+  assert_int_equal(im_instrument_parse(&mkt, "BTC-FUT-90", &in, &err), IM_EDATA);
+  im_instrument fut[1] = {{0, IM_FUT, 1, 0}};
+  book.instr = fut;
+  md.kind = IM_MODEL_HS;
+  md.horizon = 2;
+  assert_int_equal(im_model_prepare(&md, &mkt, &book, &s, &err), IM_EINVAL);
+  assert_non_null(strstr(err.msg, "BTC-FUT-1D expires within the 2-day horizon"));
+  fut[0].tenor = 2; /* a future like spot: the same margin and P&L */
+  im_instrument spot[1] = {{0, IM_SPOT, 0, 0}};
+  double a[ND], b[ND], pa[ND], pb[ND];
+  int8_t ea[ND], eb[ND];
+  for (int i = 0; i < 2; i++) {
+    book.instr = i ? spot : fut;
+    assert_int_equal(im_model_prepare(&md, &mkt, &book, &s, &err), IM_OK);
+    im_model_scratch *w = im_model_scratch_alloc(s);
+    im_model_eval_tile(s, w, 0, 1, 0, ND, i ? b : a, i ? pb : pa, i ? eb : ea);
+    im_model_scratch_free(w);
+    im_model_state_free(s);
+  }
+  assert_memory_equal(a, b, sizeof a);
+  assert_memory_equal(pa, pb, sizeof pa);
 }
 
 int main(void) {
