@@ -146,45 +146,38 @@ im_status im_market_from_series(const im_series *s, size_t n, im_market *out, im
   return IM_OK;
 }
 
-im_status im_market_add_ivol(im_market *m, const im_series *s, size_t n, im_err *err) {
+/* Puts series s[0..n) on m's calendar into *dest ([n_und][n_days], NaN
+ * where no value; allocated on first use), each value times mul over div;
+ * days outside the calendar are ignored. flag names the import option. */
+static im_status add_series(im_market *m, const im_series *s, size_t n, double **dest,
+                            double mul, double div, const char *flag, im_err *err) {
   if (n == 0) return IM_OK;
-  if (!m->ivol) {
-    m->ivol = malloc(m->n_und * m->n_days * sizeof *m->ivol);
-    if (!m->ivol) return im_err_set(err, IM_ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->n_und * m->n_days; i++) m->ivol[i] = NAN;
+  if (!*dest) {
+    *dest = malloc(m->n_und * m->n_days * sizeof **dest);
+    if (!*dest) return im_err_set(err, IM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_und * m->n_days; i++) (*dest)[i] = NAN;
   }
   for (size_t i = 0; i < n; i++) {
     long u = im_market_find(m, s[i].name);
     if (u < 0)
-      return im_err_set(err, IM_EINVAL, "--ivol %s=%s: %s is not one of the imported underlyings",
-                        s[i].name, s[i].source, s[i].name);
+      return im_err_set(err, IM_EINVAL, "%s %s=%s: %s is not one of the imported underlyings",
+                        flag, s[i].name, s[i].source, s[i].name);
     for (size_t k = 0; k < s[i].n; k++) {
       int64_t d = (int64_t)s[i].day[k] - m->day0;
-      if (d >= 0 && d < (int64_t)m->n_days) m->ivol[(size_t)u * m->n_days + (size_t)d] = s[i].close[k] / 100;
+      if (d >= 0 && d < (int64_t)m->n_days)
+        (*dest)[(size_t)u * m->n_days + (size_t)d] = mul * s[i].close[k] / div;
     }
   }
   return IM_OK;
 }
 
+im_status im_market_add_ivol(im_market *m, const im_series *s, size_t n, im_err *err) {
+  return add_series(m, s, n, &m->ivol, 1, 100, "--ivol", err); /* percent -> fraction */
+}
+
 im_status im_market_add_funding(im_market *m, const im_series *s, size_t n, im_err *err) {
-  if (n == 0) return IM_OK;
-  if (!m->funding) {
-    m->funding = malloc(m->n_und * m->n_days * sizeof *m->funding);
-    if (!m->funding) return im_err_set(err, IM_ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->n_und * m->n_days; i++) m->funding[i] = NAN;
-  }
-  for (size_t i = 0; i < n; i++) {
-    long u = im_market_find(m, s[i].name);
-    if (u < 0)
-      return im_err_set(err, IM_EINVAL, "--funding %s=%s: %s is not one of the imported underlyings",
-                        s[i].name, s[i].source, s[i].name);
-    for (size_t k = 0; k < s[i].n; k++) {
-      int64_t d = (int64_t)s[i].day[k] - m->day0;
-      /* Three 8-hour fixings a day: the day's funding is 3 x their mean. */
-      if (d >= 0 && d < (int64_t)m->n_days) m->funding[(size_t)u * m->n_days + (size_t)d] = 3 * s[i].close[k];
-    }
-  }
-  return IM_OK;
+  /* Three 8-hour fixings a day: the day's funding is 3 x their mean. */
+  return add_series(m, s, n, &m->funding, 3, 1, "--funding", err);
 }
 
 void im_market_clear(im_market *m) {
