@@ -12,6 +12,7 @@ PKGS=(
   libcsv-dev
   libcmocka-dev
   librandom123-dev
+  munge slurmctld slurmd slurm-client
   gnuplot-nox chromium fonts-dejavu-core python3
 )
 
