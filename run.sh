@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The two set-up commands of the README, for a fresh Debian 12 machine:
 #   ./run.sh main    install what is missing, build, run the main job on the shipped data
-#   ./run.sh test    install what is missing, build, run the whole test suite
+#   ./run.sh test    install what is missing, build, run the whole test suite, then the
+#                    sanitizer (ASan+UBSan) build's tests and each fuzzer briefly
 # BUILD_DIR (default build) and JOBS (default 2) may be set in the environment.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,7 +28,14 @@ case "${1:-}" in
     cmake -S . -B "$build-core" -DIMVAR_CORE_ONLY=ON -DIMVAR_WERROR=ON >/dev/null
     cmake --build "$build-core" -j "$jobs"
     ctest --test-dir "$build-core" --output-on-failure -j "$jobs"
-    ctest --test-dir "$build" --output-on-failure -j "$jobs"
+    # Every stage runs; the first failure decides the exit code.
+    rc=0
+    ctest --test-dir "$build" --output-on-failure -j "$jobs" || rc=1
+    # AddressSanitizer + UBSan build: unit, MPI and fuzz-replay tests, the bad-input catalogue.
+    bash tests/sanitize/asan.sh "$build-asan" "$jobs" || rc=1
+    # libFuzzer: each harness briefly (FUZZ_SECONDS, default 20; tests/fuzz/run -s 3600 for a campaign).
+    bash tests/fuzz/run -s "${FUZZ_SECONDS:-20}" -j "$jobs" -b "$build-fuzz" || rc=1
+    exit "$rc"
     ;;
   *)
     echo "usage: ./run.sh main | test" >&2

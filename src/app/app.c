@@ -35,7 +35,16 @@ int im_exit_code(im_status st) {
 }
 
 void im_report(im_status st, const im_err *err) {
-  if (st && err->msg[0]) fprintf(stderr, "imvar: error: %s\n", err->msg);
+  if (!st || !err->msg[0]) return;
+  /* Messages quote input text: control characters (say, a hostile file's
+   * terminal escape sequences) are shown as \xNN, never sent to the terminal. */
+  fputs("imvar: error: ", stderr);
+  for (const unsigned char *p = (const unsigned char *)err->msg; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      fprintf(stderr, "\\x%02x", *p);
+    else
+      fputc(*p, stderr);
+  fputc('\n', stderr);
 }
 
 void im_report_collective(MPI_Comm comm, im_status st, const im_err *err) {

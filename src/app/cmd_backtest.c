@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,37 @@ static const char help[] =
     "  -q, --quiet           do not print the validation table\n"
     "  -h, --help            this text\n";
 
+/* Parallel HDF5 cannot recover from a write that fails on some ranks only: a
+ * disk filling up while the results file is laid out or validated leaves the
+ * ranks in different collective calls and the job hangs. The raw data are
+ * allocated when the file is created, so room for the whole file up front
+ * makes a full disk a clear error instead. */
+static im_status check_space(const im_job *job, const char *partial, int resume, im_err *err) {
+  const im_config *c = &job->cfg;
+  const double P = (double)job->book.n_port, T = (double)(job->d1 - job->d0);
+  double need = (double)(1 << 20) + P * (IM_PORT_ID_LEN + 4) + (double)strlen(c->text);
+  for (size_t m = 0; m < c->n_models; m++) {
+    const int apc = im_model_has_apc(&c->models[m]);
+    const double h = c->models[m].horizon;
+    if (!resume) need += P * T * (apc ? 26 : 17); /* im, pnl, exceed (apc, exceed_total) */
+    need += P * (h > 1 ? h + 1 : 1) * (apc ? 2 : 1) * (double)sizeof(im_bt_stats);
+  }
+  char dir[IM_PATH_LEN + 16];
+  snprintf(dir, sizeof dir, "%s", partial);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == dir) dir[1] = '\0';
+  else *slash = '\0';
+  struct statvfs fs;
+  if (statvfs(dir, &fs) != 0) return IM_OK; /* cannot tell: let the writes say */
+  const double avail = (double)fs.f_bavail * (double)fs.f_frsize;
+  if (avail < need)
+    return im_err_set(err, IM_EIO,
+                      "%s: not enough disk space: the results need about %.1f MB, %.1f MB are free",
+                      partial, need / 1e6, avail / 1e6);
+  return IM_OK;
+}
+
 /* Rank 0: configuration, market and portfolios, checked. */
 static im_status load(const char *cfg_path, const char *out, char **sets, size_t nsets,
                       im_job *job, im_err *err) {
@@ -47,6 +79,12 @@ static im_status load(const char *cfg_path, const char *out, char **sets, size_t
   im_config *c = &job->cfg;
   if (out) snprintf(c->output, sizeof c->output, "%s", out);
   if (im_output_dir_ok(c->output, err->msg, sizeof err->msg) < 0) return IM_EIO;
+  const char *const input[3][2] = {
+      {c->market, "market"}, {c->portfolios, "portfolio"}, {cfg_path, "configuration"}};
+  for (int i = 0; i < 3; i++)
+    if (im_same_file(c->output, input[i][0]))
+      return im_err_set(err, IM_EINVAL, "%s%s '%s' is the %s file; it would be overwritten",
+                        out ? "-o" : cfg_path, out ? ":" : ": output:", c->output, input[i][1]);
   if ((st = im_market_read_h5(c->market, &job->mkt, err))) return st;
   if ((st = im_book_read_csv(c->portfolios, &job->mkt, &job->book, err))) return st;
   for (size_t m = 0; m < c->n_models; m++) {
@@ -148,6 +186,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
       fprintf(stderr, "imvar backtest: --resume: no %s, starting afresh\n", partial);
       resume = 0;
     }
+    if (!st) st = check_space(&job, partial, resume, &err);
   }
   t_load = MPI_Wtime() - t_load;
   free(sets);

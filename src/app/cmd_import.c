@@ -53,6 +53,10 @@ static im_status run(int nargs, char **args, int nvol, char **vols, int nfund, c
   if (!st) st = read_series(nargs, args, "close", 1, s, err);
   if (!st) st = read_series(nvol, vols, "close", 1, s + nargs, err);
   if (!st) st = read_series(nfund, funds, "funding_rate_mean", 0, s + nargs + nvol, err);
+  for (int i = 0; i < nargs + nvol + nfund && !st; i++)
+    if (im_same_file(out, s[i].source))
+      st = im_err_set(err, IM_EINVAL, "-o %s: it is the input file of %s; it would be overwritten",
+                      out, s[i].name);
   im_market m = {0};
   if (!st) st = im_market_from_series(s, (size_t)nargs, &m, err);
   if (!st) st = im_market_add_ivol(&m, s + nargs, (size_t)nvol, err);

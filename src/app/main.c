@@ -1,6 +1,9 @@
+#include <errno.h>
 #include <gsl/gsl_errno.h>
 #include <hdf5.h>
 #include <mpi.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "app.h"
 
@@ -12,6 +15,15 @@ int main(int argc, char **argv) {
   gsl_set_error_handler_off();
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   int rc = im_run(argc, argv, MPI_COMM_WORLD);
+  /* Output lost to a full disk is a failure, not a success (on every rank). */
+  errno = 0;
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "imvar: error: standard output: %s\n", errno ? strerror(errno) : "write error");
+    if (rc == 0) rc = 1;
+  }
+  int all = rc;
+  MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  rc = all;
   MPI_Finalize();
   return rc;
 }

@@ -99,7 +99,8 @@ int im_parse_double(const char *s, double *out) {
   char *end;
   errno = 0;
   while (*s == ' ') s++;
-  if (*s == '\0') return 0;
+  /* strtod also takes hexadecimal ("0x10" = 16): not a decimal number. */
+  if (*s == '\0' || strpbrk(s, "xX")) return 0;
   double v = strtod(s, &end);
   while (*end == ' ') end++;
   if (*end != '\0' || errno == ERANGE || !isfinite(v)) return 0;

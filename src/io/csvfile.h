@@ -16,6 +16,10 @@ typedef im_status (*im_csv_row_fn)(void *ctx, char **fields, size_t n, size_t li
 /* Reads path, calling fn for every record (header included). */
 im_status im_csv_read(const char *path, im_csv_row_fn fn, void *ctx, im_err *err);
 
+/* The largest magnitude accepted for a price, quantity or rate (and 1/it the
+ * smallest price): beyond it P&L and statistics could overflow. */
+#define IM_MAX_VALUE 1e15
+
 /* Parses a whole field as a finite double (no trailing text, no NaN/Inf). */
 int im_parse_double(const char *s, double *out);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 hid_t im_h5_str_type(size_t len) {
@@ -125,8 +126,18 @@ int im_output_dir_ok(const char *path, char *msg, size_t len) {
     dir[1] = '\0';
   else
     *slash = '\0';
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    snprintf(msg, len, "%s: is a directory; an output file name is expected", path);
+    return -1;
+  }
   if (access(dir, W_OK | X_OK) == 0) return 0;
   snprintf(msg, len, "%s: cannot write there: directory '%s' does not exist or is not writable",
            path, dir);
   return -1;
+}
+
+int im_same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }

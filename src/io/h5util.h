@@ -33,4 +33,8 @@ void im_tmp_path(const char *path, long tag, char *out, size_t len);
  * or -1 with a sentence in msg. */
 int im_output_dir_ok(const char *path, char *msg, size_t len);
 
+/* Whether a and b name the same existing file (an output that would
+ * overwrite an input). */
+int im_same_file(const char *a, const char *b);
+
 #endif

@@ -29,6 +29,13 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
   if (c->ncols == 0) {
     c->col_date = c->col_close = -1;
     for (size_t i = 0; i < n; i++) {
+      /* A column named twice is ambiguous: refuse it rather than pick one. */
+      const int used = strcmp(f[i], "date") == 0 || strcmp(f[i], "timestamp") == 0 ||
+                       strcmp(f[i], c->column) == 0;
+      for (size_t j = 0; used && j < i; j++)
+        if (strcmp(f[i], f[j]) == 0)
+          return im_err_set(err, IM_EDATA, "%s:%zu: header names column '%s' twice", c->path,
+                            line, f[i]);
       if (strcmp(f[i], "date") == 0 || (strcmp(f[i], "timestamp") == 0 && c->col_date < 0))
         c->col_date = (long)i;
       else if (strcmp(f[i], c->column) == 0)
@@ -56,6 +63,11 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
                       c->column, f[c->col_close]);
   if (c->positive && close <= 0)
     return im_err_set(err, IM_EDATA, "%s:%zu: %s %g is not positive", c->path, line, c->column, close);
+  /* Bounds that keep every scenario move, P&L and statistic finite. */
+  if (fabs(close) > IM_MAX_VALUE || (c->positive && close < 1 / IM_MAX_VALUE))
+    return im_err_set(err, IM_EDATA, "%s:%zu: %s %g is out of range (%g .. %g)", c->path, line,
+                      c->column, close, c->positive ? 1 / IM_MAX_VALUE : -IM_MAX_VALUE,
+                      IM_MAX_VALUE);
   if (s->n > 0) {
     int32_t last = s->day[s->n - 1];
     char a[11], b[11];
@@ -208,7 +220,7 @@ im_status im_market_write_h5(const char *path, const im_market *m, const im_seri
 
   f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (f < 0) {
-    st = im_err_set(err, IM_EIO, "%s: cannot create (is the directory writable?)", tmp);
+    st = im_err_set(err, IM_EIO, "%s: cannot create (disk full, or the directory is not writable?)", tmp);
     goto done;
   }
   tname = im_h5_str_type(IM_NAME_LEN);
@@ -231,7 +243,7 @@ done:
   if (f >= 0 && H5Fclose(f) < 0 && !st) st = im_err_set(err, IM_EIO, "%s: close failed", tmp);
   if (!st && rename(tmp, path) != 0)
     st = im_err_set(err, IM_EIO, "%s: cannot rename %s into place", path, tmp);
-  if (st && f >= 0) remove(tmp);
+  if (st) remove(tmp); /* H5Fcreate may have left an empty file even when it failed */
   free(dates);
   free(present);
   free(sources);

@@ -1,5 +1,6 @@
 #include "portfolio_io.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,27 @@ static long port_index(book_ctx *c, const char *id) {
 
 static const char *const cols[3] = {"portfolio", "instrument", "quantity"};
 
+/* Ids end up in terminals, JSON and HTML: printable UTF-8 only. */
+static const char *id_problem(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    if (*p < 0x20 || *p == 0x7f) return "contains a control character";
+    size_t n = *p < 0x80            ? 1
+               : (*p & 0xe0) == 0xc0 ? 2
+               : (*p & 0xf0) == 0xe0 ? 3
+               : (*p & 0xf8) == 0xf0 ? 4
+                                     : 0;
+    if (n == 0 || (n == 2 && *p < 0xc2) || (n == 4 && *p > 0xf4)) return "is not valid UTF-8";
+    for (size_t k = 1; k < n; k++)
+      if ((p[k] & 0xc0) != 0x80) return "is not valid UTF-8";
+    if ((n == 3 && *p == 0xe0 && p[1] < 0xa0) || (n == 3 && *p == 0xed && p[1] > 0x9f) ||
+        (n == 4 && *p == 0xf0 && p[1] < 0x90) || (n == 4 && *p == 0xf4 && p[1] > 0x8f))
+      return "is not valid UTF-8";
+    p += n;
+  }
+  return NULL;
+}
+
 static im_status grow(book_ctx *c, size_t line, im_err *err) {
   size_t cap = c->cap ? 2 * c->cap : 256;
   uint32_t *p = realloc(c->port, cap * sizeof *p);
@@ -81,7 +103,12 @@ static im_status book_row(void *vctx, char **f, size_t n, size_t line, im_err *e
     for (int k = 0; k < 3; k++) {
       c->col[k] = -1;
       for (size_t i = 0; i < n; i++)
-        if (strcmp(f[i], cols[k]) == 0) c->col[k] = (long)i;
+        if (strcmp(f[i], cols[k]) == 0) {
+          if (c->col[k] >= 0)
+            return im_err_set(err, IM_EDATA, "%s:%zu: header names column '%s' twice", c->path,
+                              line, cols[k]);
+          c->col[k] = (long)i;
+        }
       if (c->col[k] < 0)
         return im_err_set(err, IM_EDATA,
                           "%s:%zu: header has no '%s' column (expected portfolio,instrument,quantity)",
@@ -99,10 +126,15 @@ static im_status book_row(void *vctx, char **f, size_t n, size_t line, im_err *e
   if (strlen(id) >= IM_PORT_ID_LEN)
     return im_err_set(err, IM_EDATA, "%s:%zu: portfolio id longer than %d characters", c->path,
                       line, IM_PORT_ID_LEN - 1);
+  const char *why = id_problem(id);
+  if (why) return im_err_set(err, IM_EDATA, "%s:%zu: portfolio id %s", c->path, line, why);
   double q;
   if (!im_parse_double(qs, &q))
     return im_err_set(err, IM_EDATA, "%s:%zu: quantity '%.40s' is not a finite number", c->path,
                       line, qs);
+  if (fabs(q) > IM_MAX_VALUE)
+    return im_err_set(err, IM_EDATA, "%s:%zu: quantity %g is out of range (-%g .. %g)", c->path,
+                      line, q, IM_MAX_VALUE, IM_MAX_VALUE);
   im_instrument in;
   im_err ierr;
   if (im_instrument_parse(c->mkt, iname, &in, &ierr))

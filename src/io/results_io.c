@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "calendar.h"
 #include "h5util.h"
@@ -379,8 +380,19 @@ static herr_t read_model_attrs(hid_t g, const char *name, im_model *m) {
   return 0;
 }
 
-im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_results **out,
-                          im_err *err) {
+/* Opens a [n_port][n_dates] dataset; -1 if missing or of another shape. */
+static hid_t open_pt(hid_t g, const char *name, const im_results *r) {
+  hsize_t d[2];
+  hid_t id = im_h5_open_checked(g, name, 2, d);
+  if (id >= 0 && (d[0] != r->n_port || d[1] != r->n_dates)) {
+    H5Dclose(id);
+    return -1;
+  }
+  return id;
+}
+
+static im_status open_file(MPI_Comm comm, const char *path, int writable, im_results **out,
+                           im_err *err) {
   *out = NULL;
   hid_t fapl = mpio_fapl(comm);
   hid_t f = H5Fis_hdf5(path) > 0 && fapl >= 0
@@ -410,6 +422,11 @@ im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_resu
     st = im_err_set(err, IM_EDATA, "%s: /dates, /portfolios/id or /models missing", path);
     goto done;
   }
+  if (dt[0] > 3000000) { /* more days than 1970-01-01 .. 9999-12-31: a damaged file */
+    st = im_err_set(err, IM_EDATA, "%s: /dates has %llu entries, more than any calendar", path,
+                    (unsigned long long)dt[0]);
+    goto done;
+  }
   r = alloc_handle(info.nlinks);
   if (!r) {
     st = im_err_set(err, IM_ENOMEM, "out of memory");
@@ -432,15 +449,12 @@ im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_resu
     ssize_t len = H5Lget_name_by_idx(gm, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, m, name,
                                      sizeof name, H5P_DEFAULT);
     hid_t g = len > 0 && len < IM_NAME_LEN ? H5Gopen2(gm, name, H5P_DEFAULT) : -1;
-    hsize_t d2[2];
     if (g < 0 || read_model_attrs(g, name, &r->models[m]) < 0 ||
-        (r->d_im[m] = im_h5_open_checked(g, "im", 2, d2)) < 0 ||
-        (r->d_pnl[m] = im_h5_open_checked(g, "pnl", 2, d2)) < 0 ||
-        (r->d_exceed[m] = im_h5_open_checked(g, "exceed", 2, d2)) < 0 || d2[0] != r->n_port ||
+        (r->d_im[m] = open_pt(g, "im", r)) < 0 || (r->d_pnl[m] = open_pt(g, "pnl", r)) < 0 ||
+        (r->d_exceed[m] = open_pt(g, "exceed", r)) < 0 ||
         (H5Lexists(g, "apc", H5P_DEFAULT) > 0 &&
-         ((r->d_apc[m] = im_h5_open_checked(g, "apc", 2, d2)) < 0 ||
-          (r->d_extot[m] = im_h5_open_checked(g, "exceed_total", 2, d2)) < 0)) ||
-        d2[1] != r->n_dates)
+         ((r->d_apc[m] = open_pt(g, "apc", r)) < 0 ||
+          (r->d_extot[m] = open_pt(g, "exceed_total", r)) < 0)))
       st = im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", path, name);
     if (g >= 0) H5Gclose(g);
   }
@@ -455,6 +469,30 @@ done:
   }
   *out = r;
   return IM_OK;
+}
+
+im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_results **out,
+                          im_err *err) {
+  *out = NULL;
+  if (!writable) return open_file(comm, path, 0, out, err);
+  /* Parallel HDF5 allocates the whole storage of a dataset opened for writing:
+   * a damaged file claiming huge dimensions would fill the disk, and a failed
+   * check would still have rewritten it. So check the file read-only first,
+   * including that it holds the data its shapes claim (imvar allocates them
+   * when it creates the file). */
+  im_results *r = NULL;
+  im_status st = open_file(comm, path, 0, &r, err);
+  if (st) return st;
+  double claimed = 0;
+  for (size_t m = 0; m < r->n_models; m++)
+    claimed += (double)r->n_port * (double)r->n_dates * (r->d_apc[m] >= 0 ? 26 : 17);
+  struct stat sb;
+  if (stat(path, &sb) == 0 && (double)sb.st_size < claimed)
+    st = im_err_set(err, IM_EDATA, "%s: damaged: its datasets claim %.0f bytes, the file has %lld",
+                    path, claimed, (long long)sb.st_size);
+  im_results_close(r, NULL);
+  if (st) return st;
+  return open_file(comm, path, writable, out, err);
 }
 
 im_status im_results_close(im_results *r, im_err *err) {
@@ -539,7 +577,36 @@ static hid_t model_group(im_results *r, size_t m) {
   return H5Gopen2(r->file, p, H5P_DEFAULT);
 }
 
+/* Tiles of /checkpoint/done not yet computed (0 when the file has none). */
+static long tiles_missing(hid_t file, long *total) {
+  *total = 0;
+  if (H5Lexists(file, "checkpoint", H5P_DEFAULT) <= 0 ||
+      H5Lexists(file, "checkpoint/done", H5P_DEFAULT) <= 0)
+    return 0;
+  hsize_t n[1];
+  hid_t d = im_h5_open_checked(file, "checkpoint/done", 1, n);
+  uint8_t *done = d >= 0 ? malloc(n[0] ? n[0] : 1) : NULL;
+  long missing = -1;
+  if (done && H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0) {
+    missing = 0;
+    for (hsize_t i = 0; i < n[0]; i++) missing += done[i] != 1;
+    *total = (long)n[0];
+  }
+  free(done);
+  if (d >= 0) H5Dclose(d);
+  return missing;
+}
+
 im_status im_results_begin_validation(im_results *r, im_err *err) {
+  /* An interrupted run's checkpoint holds tiles never computed (read as not
+   * observed): validating it would make it look like a finished file. */
+  long total, missing = tiles_missing(r->file, &total);
+  if (missing < 0) return im_err_set(err, IM_EDATA, "%s: cannot read /checkpoint/done", r->path);
+  if (missing > 0)
+    return im_err_set(err, IM_EDATA,
+                      "%s: an interrupted backtest (%ld of %ld tiles not computed); finish it with "
+                      "'imvar backtest ... --resume' first",
+                      r->path, missing, total);
   hid_t ts = stats_type(), tsum = summary_type();
   hid_t fs = packed(ts), fsum = packed(tsum);
   herr_t e = 0;
@@ -604,6 +671,19 @@ static herr_t rows_io(im_results *r, size_t m, const char *name, hid_t type, siz
   if (g < 0) return -1;
   hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
   herr_t e = -1;
+  if (d >= 0 && !write) { /* a table of another layout would leave fields unset */
+    hid_t ft = H5Dget_type(d);
+    for (int i = 0, n = H5Tget_nmembers(type); i < n && ft >= 0; i++) {
+      char *field = H5Tget_member_name(type, (unsigned)i);
+      if (!field || H5Tget_member_index(ft, field) < 0) {
+        H5Dclose(d);
+        d = -1;
+      }
+      H5free_memory(field);
+      if (d < 0) break;
+    }
+    if (ft >= 0) H5Tclose(ft);
+  }
   if (d >= 0) {
     hsize_t start[1] = {p0}, count[1] = {np};
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, count, NULL);
