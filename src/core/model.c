@@ -87,7 +87,6 @@ struct im_model_state {
   size_t *opt_start;  /* [n_port+1] option positions of each portfolio */
   uint32_t *opt_row;  /* [n_optpos] row (index into opt_list) of each option position */
   double *opt_qty;    /* [n_optpos] coins */
-  double q_scale;   /* ewma: VaR or ES of a unit-variance P&L at the confidence */
   size_t n_sig;     /* distinct underlying sets among the portfolios */
   uint64_t *sig;    /* [n_sig] */
   uint32_t *sig_of; /* [n_port] index into sig */
@@ -298,6 +297,18 @@ void im_model_state_free(im_model_state *s) {
   free(s);
 }
 
+/* ewma: the VaR or ES of a unit-variance P&L at confidence a. */
+static double q_scale(const im_model *model, double a, im_measure measure) {
+  if (model->kind == IM_MODEL_EWMA_NORMAL) {
+    const double z = gsl_cdf_ugaussian_Pinv(a);
+    return measure == IM_MEASURE_ES ? gsl_ran_ugaussian_pdf(z) / (1 - a) : z;
+  }
+  /* Student-t scaled to unit variance: X = T sqrt((nu-2)/nu). */
+  const double v = model->nu, tq = gsl_cdf_tdist_Pinv(a, v), sc = sqrt((v - 2) / v);
+  return measure == IM_MEASURE_ES ? sc * gsl_ran_tdist_pdf(tq, v) / (1 - a) * (v + tq * tq) / (v - 1)
+                                  : sc * tq;
+}
+
 im_status im_model_prepare(const im_model *model, const im_market *mkt, const im_book *book,
                            im_model_state **out, im_err *err) {
   *out = NULL;
@@ -327,19 +338,6 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
         break;
       default: /* ewma_*, mc_t: daily log-moves */
         for (size_t k = 0; k < nd; k++) r[k] = k >= 1 ? log(c[k] / c[k - 1]) : NAN;
-    }
-  }
-  if (is_parametric(model->kind)) {
-    const double a = model->confidence;
-    if (model->kind == IM_MODEL_EWMA_NORMAL) {
-      const double z = gsl_cdf_ugaussian_Pinv(a);
-      s->q_scale = model->measure == IM_MEASURE_ES ? gsl_ran_ugaussian_pdf(z) / (1 - a) : z;
-    } else {
-      /* Student-t scaled to unit variance: X = T sqrt((nu-2)/nu). */
-      const double v = model->nu, tq = gsl_cdf_tdist_Pinv(a, v), sc = sqrt((v - 2) / v);
-      s->q_scale = model->measure == IM_MEASURE_ES
-                       ? sc * gsl_ran_tdist_pdf(tq, v) / (1 - a) * (v + tq * tq) / (v - 1)
-                       : sc * tq;
     }
   }
 
@@ -769,10 +767,28 @@ static const double *mc_moves(const im_model_state *s, im_model_scratch *w, size
   return mv;
 }
 
+/* The VaR or ES of level l over n scenario losses (never negative). */
+static double level_value(double *loss, size_t n, const im_level *l, double *top) {
+  const double v = l->measure == IM_MEASURE_ES ? im_es(loss, n, l->confidence, top)
+                                               : im_var(loss, n, l->confidence, top);
+  return v > 0 ? v : 0;
+}
+
 void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
                         size_t d0, size_t d1, double *im, double *pnl, int8_t *exceed) {
+  const im_level own = {s->model.confidence, s->model.measure};
+  im_model_eval_levels(s, w, p0, p1, d0, d1, 1, &own, im, pnl, exceed);
+}
+
+void im_model_eval_levels(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
+                          size_t d0, size_t d1, size_t n_lev, const im_level *lev, double *im,
+                          double *pnl, int8_t *exceed) {
   const im_market *mkt = s->mkt;
   const size_t nd = mkt->n_days, nt = d1 - d0, win = (size_t)s->model.window;
+  const size_t stride = (p1 - p0) * nt; /* between levels of im and exceed */
+  double qs[IM_MAX_LEVELS];
+  for (size_t l = 0; l < n_lev && is_parametric(s->model.kind); l++)
+    qs[l] = q_scale(&s->model, lev[l].confidence, lev[l].measure);
   for (size_t t = d0; t < d1; t++) {
     const uint64_t present = present_at(mkt, t);
     /* Window starts of the signatures in this tile, and the earliest. */
@@ -796,13 +812,15 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
       const size_t o = (p - p0) * nt + (t - d0);
       const uint32_t sj = s->sig_of[p];
       const int64_t k0 = w->k0[sj];
-      double v = NAN;
-      if (s->model.kind == IM_MODEL_GRID) {
+      double v[IM_MAX_LEVELS];
+      for (size_t l = 0; l < n_lev; l++) v[l] = NAN;
+      if (s->model.kind == IM_MODEL_GRID) { /* the worst case: no confidence level */
         if (!(s->sig[sj] & ~present)) {
-          v = 0;
+          double g = 0;
           for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++)
-            v += grid_worst(s, p, s->lin_und[i], t,
+            g += grid_worst(s, p, s->lin_und[i], t,
                             s->lin_qs[i] * mkt->close[s->lin_und[i] * nd + t] + s->lin_qi[i]);
+          for (size_t l = 0; l < n_lev; l++) v[l] = g;
         }
       } else if (k0 >= 0 && s->model.kind == IM_MODEL_MC_T) {
         const size_t np = (size_t)s->model.paths;
@@ -814,12 +832,10 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
           const double *d = mv + u * np;
           for (size_t j = 0; j < np; j++) loss[j] = (i == s->lin_start[p] ? 0.0 : loss[j]) + e * d[j];
         }
-        v = s->model.measure == IM_MEASURE_ES ? im_es(loss, np, s->model.confidence, w->top)
-                                              : im_var(loss, np, s->model.confidence, w->top);
-        if (v < 0) v = 0;
+        for (size_t l = 0; l < n_lev; l++) v[l] = level_value(loss, np, &lev[l], w->top);
       } else if (k0 >= 0 && is_parametric(s->model.kind)) {
-        v = s->q_scale * sqrt((double)s->model.horizon * ewma_variance(s, w, p, t, sj, (size_t)k0));
-        if (v < 0) v = 0;
+        const double sd = sqrt((double)s->model.horizon * ewma_variance(s, w, p, t, sj, (size_t)k0));
+        for (size_t l = 0; l < n_lev; l++) v[l] = qs[l] * sd > 0 ? qs[l] * sd : 0;
       } else if (k0 >= 0) {
         const uint32_t *gather = NULL;
         if (t - (size_t)k0 + 1 != win) {
@@ -834,24 +850,24 @@ void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0,
             w->gathered[sj] = 1;
           }
         }
+        /* One scenario vector serves every level. */
         window_losses(s, w, p, t, win, w->d + (size_t)(k0 - kmin), gather);
-        v = s->model.measure == IM_MEASURE_ES ? im_es(w->loss, win, s->model.confidence, w->top)
-                                              : im_var(w->loss, win, s->model.confidence, w->top);
-        if (v < 0) v = 0; /* margin is never negative */
+        for (size_t l = 0; l < n_lev; l++) v[l] = level_value(w->loss, win, &lev[l], w->top);
       }
       const double r = realised_pnl(s, p, t);
-      im[o] = v;
       pnl[o] = r;
-      exceed[o] = (isnan(v) || isnan(r)) ? -1 : (-r > v ? 1 : 0);
+      for (size_t l = 0; l < n_lev; l++) {
+        im[l * stride + o] = v[l];
+        exceed[l * stride + o] = (isnan(v[l]) || isnan(r)) ? -1 : (-r > v[l] ? 1 : 0);
+      }
     }
   }
 }
 
 /* The VaR or ES of the model's measure over n scenario losses. */
 static double measure(const im_model_state *s, im_model_scratch *w, size_t n) {
-  double v = s->model.measure == IM_MEASURE_ES ? im_es(w->loss, n, s->model.confidence, w->top)
-                                               : im_var(w->loss, n, s->model.confidence, w->top);
-  return v > 0 ? v : 0;
+  const im_level own = {s->model.confidence, s->model.measure};
+  return level_value(w->loss, n, &own, w->top);
 }
 
 /* Columns (relative to kmin) of the days in [a, b] usable for signature sj. */

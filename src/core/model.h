@@ -110,6 +110,24 @@ void im_model_scratch_free(im_model_scratch *w);
 void im_model_eval_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
                         size_t d0, size_t d1, double *im, double *pnl, int8_t *exceed);
 
+/* A confidence level and measure at which a model's margin is read. */
+typedef struct {
+  double confidence;
+  im_measure measure;
+} im_level;
+#define IM_MAX_LEVELS 16
+
+/* im_model_eval_tile at n_lev (<= IM_MAX_LEVELS) levels at once, for
+ * calibration sweeps: the scenarios (hs, fhs, mc_t) or the covariance (ewma)
+ * of each portfolio and date are built once and read at every level, the
+ * model's own confidence and measure being ignored. im and exceed are
+ * [n_lev][p1-p0][d1-d0], pnl [p1-p0][d1-d0]. Level l's values are exactly
+ * those of im_model_eval_tile with the model at that level (the grid has no
+ * level: every level gets its worst case). */
+void im_model_eval_levels(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
+                          size_t d0, size_t d1, size_t n_lev, const im_level *lev, double *im,
+                          double *pnl, int8_t *exceed);
+
 /* The anti-procyclicality layer of a tile whose core margin im and realised
  * pnl im_model_eval_tile produced (same shapes). With C the core margin, LR
  * the margin over all usable days of the last 10 years (IM_APC_YEARS_DAYS) and
