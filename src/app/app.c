@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "market_io.h"
+#include "portfolio_io.h"
+
 static const char usage[] =
     "usage: imvar <command> [options]\n"
     "\n"
@@ -16,6 +19,7 @@ static const char usage[] =
     "  stats      the whole backtest battery on any pnl,margin (or hit) CSV series\n"
     "  portfolios generate   synthetic account mixes for scale runs\n"
     "  smile fit  fit the option smile to a Deribit chain snapshot\n"
+    "  calibrate  sweep confidence, horizon, window, decay and model; recommend a parameter set\n"
     "  report     the model validation report of a results.h5: HTML with charts, summary.json\n"
     "\n"
     "'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
@@ -71,6 +75,7 @@ int im_run(int argc, char **argv, MPI_Comm comm) {
   if (strcmp(cmd, "smile") == 0) return im_cmd_smile(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "portfolios") == 0) return im_cmd_portfolios(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "report") == 0) return im_cmd_report(argc - 1, argv + 1, comm);
+  if (strcmp(cmd, "calibrate") == 0) return im_cmd_calibrate(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "--version") == 0) {
     if (rank == 0) printf("imvar %s (git %s)\n", IMVAR_VERSION, IMVAR_GIT_REV);
     return IM_EXIT_OK;
@@ -84,4 +89,19 @@ int im_run(int argc, char **argv, MPI_Comm comm) {
     fputs(usage, stderr);
   }
   return IM_EXIT_USAGE;
+}
+
+im_status im_app_load_inputs(const char *cfg_path, im_job *job, im_err *err) {
+  const im_config *c = &job->cfg;
+  im_status st = im_market_read_h5(c->market, &job->mkt, err);
+  if (!st) st = im_book_read_csv(c->portfolios, &job->mkt, &job->book, err);
+  if (st) return st;
+  int64_t lo = job->mkt.day0, hi = lo + (int64_t)job->mkt.n_days - 1;
+  int64_t s = c->start_day > lo ? c->start_day : lo, e = c->end_day < hi ? c->end_day : hi;
+  if (s > e)
+    return im_err_set(err, IM_EINVAL, "%s: start/end select no date of the market file %s",
+                      cfg_path, c->market);
+  job->d0 = (size_t)(s - lo);
+  job->d1 = (size_t)(e - lo) + 1;
+  return IM_OK;
 }

@@ -24,6 +24,7 @@ int im_cmd_portfolios(int argc, char **argv, MPI_Comm comm);
 int im_cmd_stats(int argc, char **argv, MPI_Comm comm);
 int im_cmd_smile(int argc, char **argv, MPI_Comm comm);
 int im_cmd_report(int argc, char **argv, MPI_Comm comm);
+int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm);
 
 /* Exit code of a status. */
 int im_exit_code(im_status st);
@@ -37,5 +38,11 @@ void im_report_collective(MPI_Comm comm, im_status st, const im_err *err);
 
 /* Rank 0 broadcasts its status (after work only rank 0 did). */
 im_status im_bcast_status(MPI_Comm comm, im_status st);
+
+#include "par.h"
+
+/* Rank 0: reads the market and portfolios job->cfg names and sets the
+ * backtest dates [d0, d1) from its start and end. */
+im_status im_app_load_inputs(const char *cfg_path, im_job *job, im_err *err);
 
 #endif

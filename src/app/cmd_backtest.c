@@ -85,20 +85,12 @@ static im_status load(const char *cfg_path, const char *out, char **sets, size_t
     if (im_same_file(c->output, input[i][0]))
       return im_err_set(err, IM_EINVAL, "%s%s '%s' is the %s file; it would be overwritten",
                         out ? "-o" : cfg_path, out ? ":" : ": output:", c->output, input[i][1]);
-  if ((st = im_market_read_h5(c->market, &job->mkt, err))) return st;
-  if ((st = im_book_read_csv(c->portfolios, &job->mkt, &job->book, err))) return st;
+  if ((st = im_app_load_inputs(cfg_path, job, err))) return st;
   for (size_t m = 0; m < c->n_models; m++) {
     im_err e;
     if ((st = im_model_check(&c->models[m], &job->mkt, &e)))
       return im_err_set(err, st, "%s: models.%s.%s", cfg_path, c->models[m].name, e.msg);
   }
-  int64_t lo = job->mkt.day0, hi = lo + (int64_t)job->mkt.n_days - 1;
-  int64_t s = c->start_day > lo ? c->start_day : lo, e = c->end_day < hi ? c->end_day : hi;
-  if (s > e)
-    return im_err_set(err, IM_EINVAL, "%s: start/end select no date of the market file %s",
-                      cfg_path, c->market);
-  job->d0 = (size_t)(s - lo);
-  job->d1 = (size_t)(e - lo) + 1;
   return IM_OK;
 }
 

@@ -181,3 +181,20 @@ void im_cal_varying(const im_model *sets, size_t n, uint8_t varies[IM_CAL_N_PARA
       varies[i] = im_cal_param(&sets[j], i) != im_cal_param(&sets[0], i);
   }
 }
+
+size_t im_cal_sensitivity(const im_model *sets, const im_cal_metrics *m, size_t n, size_t ref,
+                          im_cal_sens *out) {
+  uint8_t varies[IM_CAL_N_PARAMS];
+  im_cal_varying(sets, n, varies);
+  size_t k = 0;
+  for (int p = 0; p < IM_CAL_N_PARAMS; p++) {
+    if (!varies[p]) continue;
+    for (size_t i = 0; i < n; i++) {
+      if (!im_cal_same_params(&sets[i], &sets[ref], p)) continue;
+      out[k++] = (im_cal_sens){.param = p, .value = im_cal_param(&sets[i], p), .set = (int64_t)i,
+                               .mean_margin = m[i].mean_margin, .exceed_rate = m[i].exceed_rate,
+                               .rel_change = m[i].mean_margin / m[ref].mean_margin - 1};
+    }
+  }
+  return k;
+}

@@ -111,4 +111,22 @@ int im_cal_same_params(const im_model *a, const im_model *b, int skip);
 /* The parameters that differ among sets[0..n): varies[j] = 1 for those. */
 void im_cal_varying(const im_model *sets, size_t n, uint8_t varies[IM_CAL_N_PARAMS]);
 
+/* One row of the sensitivity table: set `set` differs from the reference
+ * set only in parameter `param`, which has `value` there. */
+typedef struct {
+  int32_t param;
+  double value;
+  int64_t set;
+  double mean_margin, exceed_rate;
+  double rel_change; /* mean_margin / the reference's - 1 */
+} im_cal_sens;
+
+/* One-at-a-time sensitivities around set ref: for every parameter that
+ * varies among sets[0..n), the sets equal to ref in every other parameter
+ * (ref itself included, rel_change 0), by parameter then set index. m[i] are
+ * the calibration-period metrics of set i. out needs room for
+ * n * IM_CAL_N_PARAMS rows; returns the number written. */
+size_t im_cal_sensitivity(const im_model *sets, const im_cal_metrics *m, size_t n, size_t ref,
+                          im_cal_sens *out);
+
 #endif

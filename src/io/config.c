@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "calendar.h"
@@ -66,11 +67,35 @@ static int is_yaml_null(const yaml_node_t *n) {
           strcmp(s, "NULL") == 0);
 }
 
+/* The values a calibration grid takes for one parameter: a list of scalars,
+ * kept as one comma-separated value (the form --set gives it). */
+static im_status flatten_list(yaml_document_t *doc, yaml_node_t *node, const char *prefix,
+                              const char *where, kvlist *l, im_err *err) {
+  char val[4096] = "";
+  size_t at = 0;
+  for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top;
+       it++) {
+    yaml_node_t *v = yaml_document_get_node(doc, *it);
+    if (v->type != YAML_SCALAR_NODE || strchr((const char *)v->data.scalar.value, ','))
+      return im_err_set(err, IM_EINVAL, "%s: '%s': a list of single values without ',' is expected",
+                        where, prefix);
+    const int n = snprintf(val + at, sizeof val - at, "%s%s", at ? "," : "",
+                           (const char *)v->data.scalar.value);
+    if (n < 0 || (size_t)n >= sizeof val - at)
+      return im_err_set(err, IM_EINVAL, "%s: '%s': the list is too long", where, prefix);
+    at += (size_t)n;
+  }
+  if (!at) return im_err_set(err, IM_EINVAL, "%s: '%s': the list is empty", where, prefix);
+  return kv_add(l, prefix, val, 0, where, err);
+}
+
 static im_status flatten(yaml_document_t *doc, yaml_node_t *node, const char *prefix,
                          const char *path, int depth, kvlist *l, im_err *err) {
   char where[IM_PATH_LEN + 300];
   snprintf(where, sizeof where, "%s:%zu", path, (size_t)node->start_mark.line + 1);
   if (depth > 8) return im_err_set(err, IM_EINVAL, "%s: '%s' is nested too deeply", where, prefix);
+  if (node->type == YAML_SEQUENCE_NODE && strncmp(prefix, "calibrate.grid.", 15) == 0)
+    return flatten_list(doc, node, prefix, where, l, err);
   if (node->type == YAML_SEQUENCE_NODE)
     return im_err_set(err, IM_EINVAL, "%s: '%s' is a list; a single value or a mapping is expected",
                       where, prefix);
@@ -425,7 +450,225 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   return IM_OK;
 }
 
-static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
+/* The checks of model i that need all its keys read; fills the run-wide fields. */
+static im_status check_model(im_config *c, size_t i, im_err *err) {
+  im_model *m = &c->models[i];
+  m->seed = (uint64_t)c->seed;
+  m->smile = c->smile;
+  m->funding = (int32_t)c->funding;
+  for (int j = 0; j < N_KIND_PARAMS; j++)
+    if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
+      return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
+                        c->param_where[i][j], m->name, kind_params[j],
+                        im_model_kind_name(m->kind), kind_params[j]);
+  if (kind_takes(m->kind, 0) && !(m->lambda > 0 && m->lambda < 1))
+    return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: %g is not strictly between 0 and 1",
+                      c->param_where[i][0], m->name, m->lambda);
+  if ((m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) && !(m->nu > 2))
+    return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: %g; the t needs nu > 2",
+                      c->param_where[i][1], m->name, m->nu);
+  return IM_OK;
+}
+
+/* ---- imvar calibrate: the calibrate section ------------------------------ */
+
+static im_status get_fraction(const kv *e, double lo, double hi, double *out, im_err *err) {
+  im_status st = need_value(e, err);
+  if (st) return st;
+  if (!im_parse_double(e->val, out) || !(*out >= lo && *out <= hi))
+    return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a number in [%g, %g]", e->where, e->key,
+                      e->val, lo, hi);
+  return IM_OK;
+}
+
+static int valid_name(const char *s) {
+  size_t len = strlen(s);
+  return len > 0 && len < IM_NAME_LEN &&
+         strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
+}
+
+/* The test period named name (the calibration period is periods[0]). */
+static im_period *find_period(im_calib *cal, const char *name, const kv *e, im_err *err,
+                              im_status *st) {
+  for (size_t i = 1; i < cal->n_periods; i++)
+    if (strcmp(cal->periods[i].name, name) == 0) return &cal->periods[i];
+  if (!valid_name(name) || strcmp(name, "calibration") == 0) {
+    *st = im_err_set(err, IM_EINVAL, "%s: %s: a test period's name must be 1 to %d letters, "
+                     "digits, '_' or '-' (and not 'calibration')", e->where, e->key, IM_NAME_LEN - 1);
+    return NULL;
+  }
+  if (cal->n_periods == IM_MAX_PERIODS) {
+    *st = im_err_set(err, IM_EINVAL, "%s: more than %d test periods", e->where, IM_MAX_PERIODS - 1);
+    return NULL;
+  }
+  im_period *p = &cal->periods[cal->n_periods++];
+  snprintf(p->name, sizeof p->name, "%s", name);
+  p->start_day = INT32_MIN;
+  p->end_day = INT32_MAX;
+  return p;
+}
+
+static im_status calib_key(im_calib *cal, const kv *e, im_err *err) {
+  const char *k = e->key + strlen("calibrate");
+  im_status st = IM_OK;
+  if (!k[0] || strcmp(k, ".grid") == 0 || strcmp(k, ".criteria") == 0 ||
+      strcmp(k, ".calibration") == 0 || strcmp(k, ".tests") == 0) {
+    if (!e->is_map) return im_err_set(err, IM_EINVAL, "%s: '%s' must be a mapping", e->where, e->key);
+  } else if (strcmp(k, ".name") == 0) {
+    if ((st = need_value(e, err))) return st;
+    if (!valid_name(e->val))
+      return im_err_set(err, IM_EINVAL, "%s: %s: '%s' must be 1 to %d letters, digits, '_' or '-'",
+                        e->where, e->key, e->val, IM_NAME_LEN - 1);
+    snprintf(cal->name, sizeof cal->name, "%s", e->val);
+  } else if (strncmp(k, ".grid.", 6) == 0) {
+    return need_value(e, err); /* expanded once every key is read */
+  } else if (strcmp(k, ".calibration.start") == 0 || strcmp(k, ".calibration.end") == 0) {
+    im_period *p = &cal->periods[0];
+    return get_date(e, k[13] == 's' ? &p->start_day : &p->end_day, k[13] == 's' ? INT32_MIN : INT32_MAX,
+                    err);
+  } else if (strncmp(k, ".tests.", 7) == 0) {
+    char name[256];
+    const char *dot = strchr(k + 7, '.');
+    snprintf(name, sizeof name, "%.*s", dot ? (int)(dot - k - 7) : (int)strlen(k + 7), k + 7);
+    im_period *p = find_period(cal, name, e, err, &st);
+    if (!p) return st;
+    if (!dot) {
+      if (!e->is_map)
+        return im_err_set(err, IM_EINVAL, "%s: %s: a test period is a mapping of start and end",
+                          e->where, e->key);
+    } else if (strcmp(dot, ".start") == 0 || strcmp(dot, ".end") == 0) {
+      return get_date(e, dot[1] == 's' ? &p->start_day : &p->end_day,
+                      dot[1] == 's' ? INT32_MIN : INT32_MAX, err);
+    } else {
+      return im_err_set(err, IM_EINVAL, "%s: unknown key '%s' (a period takes start and end)",
+                        e->where, e->key);
+    }
+  } else if (strcmp(k, ".criteria.coverage") == 0) {
+    if ((st = need_value(e, err))) return st;
+    if (strcmp(e->val, "target") == 0) cal->criteria.coverage = NAN;
+    else if ((st = get_fraction(e, 0, 1, &cal->criteria.coverage, err))) return st;
+  } else if (strcmp(k, ".criteria.zone") == 0) {
+    if ((st = need_value(e, err))) return st;
+    const char *z[3] = {"green", "yellow", "red"};
+    cal->criteria.zone = -1;
+    for (int i = 0; i < 3; i++)
+      if (strcmp(e->val, z[i]) == 0) cal->criteria.zone = i;
+    if (cal->criteria.zone < 0)
+      return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not green, yellow or red", e->where,
+                        e->key, e->val);
+  } else if (strcmp(k, ".criteria.test_level") == 0) {
+    if ((st = get_fraction(e, 1e-9, 0.5, &cal->criteria.test_level, err))) return st;
+  } else if (strcmp(k, ".criteria.pass_share") == 0) {
+    if ((st = get_fraction(e, 0, 1, &cal->criteria.pass_share, err))) return st;
+  } else {
+    return im_err_set(err, IM_EINVAL,
+                      "%s: unknown key '%s' (calibrate takes name, grid.*, calibration.start/end, "
+                      "tests.<name>.start/end, criteria.coverage/zone/test_level/pass_share)",
+                      e->where, e->key);
+  }
+  return IM_OK;
+}
+
+/* Adds set m unless an equal one is there already. */
+static im_status add_set(im_calib *cal, const im_model *m, const char *where, im_err *err) {
+  for (size_t i = 0; i < cal->n_sets; i++)
+    if (im_cal_same_params(&cal->sets[i], m, -1)) return IM_OK;
+  if (cal->n_sets == IM_MAX_SETS)
+    return im_err_set(err, IM_EINVAL, "%s: more than %d parameter sets", where, IM_MAX_SETS);
+  if (cal->n_sets % 64 == 0) {
+    im_model *s = realloc(cal->sets, (cal->n_sets + 64) * sizeof *s);
+    if (!s) return im_err_set(err, IM_ENOMEM, "out of memory for the parameter sets");
+    cal->sets = s;
+  }
+  cal->sets[cal->n_sets++] = *m;
+  return IM_OK;
+}
+
+/* The parameter sets: the models named under models, then the product of the
+ * grid's lists (the last list varying fastest), each built through the same
+ * keys models.<name>.<param> a backtest reads and checked the same way; a
+ * grid parameter that a set's kind does not take is left out of that set,
+ * and sets equal to an earlier one are dropped. */
+static im_status calib_finish(const kvlist *l, im_config *c, im_calib *cal, im_err *err) {
+  im_status st = IM_OK;
+  for (size_t i = 0; i < c->n_models && !st; i++) st = add_set(cal, &c->models[i], "models", err);
+  enum { MAX_AXES = 24, MAX_VALUES = 64 };
+  const kv *axis[MAX_AXES];
+  char vals[MAX_AXES][MAX_VALUES][64];
+  size_t n_axes = 0, n_val[MAX_AXES], kind_axis = MAX_AXES;
+  double combos = 1;
+  for (size_t i = 0; i < l->n && !st; i++) {
+    const kv *e = &l->v[i];
+    if (strncmp(e->key, "calibrate.grid.", 15) != 0) continue;
+    const char *param = e->key + 15;
+    if (strcmp(param, "kind") && strcmp(param, "measure") && strcmp(param, "confidence") &&
+        strcmp(param, "horizon") && strcmp(param, "window") && kind_param(param) < 0)
+      return im_err_set(err, IM_EINVAL,
+                        "%s: unknown grid parameter '%s' (a model takes kind, measure, confidence, "
+                        "horizon, window, lambda, nu, range, steps, extended, paths, apc_buffer, "
+                        "apc_stress, apc_floor, stress_start, stress_end)",
+                        e->where, param);
+    if (n_axes == MAX_AXES) return im_err_set(err, IM_EINVAL, "%s: too many grid parameters", e->where);
+    if (strcmp(param, "kind") == 0) kind_axis = n_axes;
+    n_val[n_axes] = 0;
+    for (const char *v = e->val; *v;) {
+      size_t len = strcspn(v, ",");
+      if (n_val[n_axes] == MAX_VALUES || len == 0 || len >= 64)
+        return im_err_set(err, IM_EINVAL, "%s: %s: '%s': at most %d values of 1 to 63 characters",
+                          e->where, e->key, e->val, MAX_VALUES);
+      snprintf(vals[n_axes][n_val[n_axes]++], 64, "%.*s", (int)len, v);
+      v += len + (v[len] == ',');
+    }
+    combos *= (double)n_val[n_axes];
+    axis[n_axes++] = e;
+  }
+  if (combos > IM_MAX_SETS)
+    return im_err_set(err, IM_EINVAL, "calibrate.grid: %.0f combinations, more than %d", combos,
+                      IM_MAX_SETS);
+  im_config *tmp = n_axes ? malloc(sizeof *tmp) : NULL;
+  if (n_axes && !tmp) return im_err_set(err, IM_ENOMEM, "out of memory");
+  size_t pos[MAX_AXES] = {0};
+  for (size_t n = 0; n_axes && !st && n < (size_t)combos; n++) {
+    memset(tmp, 0, sizeof *tmp);
+    tmp->seed = c->seed;
+    tmp->smile = c->smile;
+    tmp->funding = c->funding;
+    /* The kind first: whether the other parameters apply depends on it. */
+    for (size_t j = 0; j <= n_axes && !st; j++) {
+      const size_t a = j == 0 ? kind_axis : j - 1;
+      if (a >= n_axes || (j > 0 && a == kind_axis)) continue;
+      const char *param = axis[a]->key + 15;
+      int pi = kind_param(param);
+      if (tmp->n_models && pi >= 0 && !kind_takes(tmp->models[0].kind, pi)) continue;
+      kv e = *axis[a];
+      e.val = vals[a][pos[a]];
+      snprintf(e.key, sizeof e.key, "models.%s.%s", cal->name, param);
+      st = model_key(tmp, &e, e.key + 7, err);
+    }
+    if (!st) st = check_model(tmp, 0, err);
+    if (!st) st = add_set(cal, &tmp->models[0], "calibrate.grid", err);
+    for (size_t a = n_axes; a-- > 0;) { /* the next combination */
+      if (++pos[a] < n_val[a]) break;
+      pos[a] = 0;
+    }
+  }
+  free(tmp);
+  if (st) return st;
+  if (cal->n_sets == 0)
+    return im_err_set(err, IM_EINVAL,
+                      "configuration: no parameter set: give calibrate.grid lists or models");
+  for (size_t i = 0; i < cal->n_periods; i++) {
+    im_period *p = &cal->periods[i];
+    if (p->start_day == INT32_MIN) p->start_day = c->start_day;
+    if (p->end_day == INT32_MAX) p->end_day = c->end_day;
+    if (p->start_day != INT32_MIN && p->end_day != INT32_MAX && p->start_day > p->end_day)
+      return im_err_set(err, IM_EINVAL, "configuration: calibrate period '%s': start is after end",
+                        p->name);
+  }
+  return IM_OK;
+}
+
+static im_status interpret(const kvlist *l, im_config *c, im_calib *cal, im_err *err) {
   c->start_day = INT32_MIN;
   c->end_day = INT32_MAX;
   strcpy(c->output, "results.h5");
@@ -473,43 +716,39 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       st = get_long(e, 0, 1L << 30, &c->tile_dates, err);
     } else if (strncmp(k, "models.", 7) == 0) {
       st = model_key(c, e, k + 7, err);
+    } else if (cal && (strcmp(k, "calibrate") == 0 || strncmp(k, "calibrate.", 10) == 0)) {
+      st = calib_key(cal, e, err);
     } else {
       st = im_err_set(err, IM_EINVAL,
                       "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, funding, start, end, "
-                      "tiles.*, models.*)",
-                      e->where, k);
+                      "tiles.*, models.*%s)",
+                      e->where, k, cal ? ", calibrate.*" : "");
     }
   }
   if (st) return st;
-  for (size_t i = 0; i < c->n_models; i++) {
-    const im_model *m = &c->models[i];
-    c->models[i].seed = (uint64_t)c->seed;
-    c->models[i].smile = c->smile;
-    c->models[i].funding = (int32_t)c->funding;
-    for (int j = 0; j < N_KIND_PARAMS; j++)
-      if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
-        return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
-                          c->param_where[i][j], m->name, kind_params[j],
-                          im_model_kind_name(m->kind), kind_params[j]);
-    if (kind_takes(m->kind, 0) && !(m->lambda > 0 && m->lambda < 1))
-      return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: %g is not strictly between 0 and 1",
-                        c->param_where[i][0], m->name, m->lambda);
-    if ((m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) && !(m->nu > 2))
-      return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: %g; the t needs nu > 2",
-                        c->param_where[i][1], m->name, m->nu);
-  }
+  for (size_t i = 0; i < c->n_models && !st; i++) st = check_model(c, i, err);
+  if (st) return st;
   if (!have_market) return im_err_set(err, IM_EINVAL, "configuration: 'market' is required");
   if (!have_port) return im_err_set(err, IM_EINVAL, "configuration: 'portfolios' is required");
-  if (c->n_models == 0)
-    return im_err_set(err, IM_EINVAL, "configuration: 'models' must name at least one model");
   if (c->start_day != INT32_MIN && c->end_day != INT32_MAX && c->start_day > c->end_day)
     return im_err_set(err, IM_EINVAL, "configuration: start is after end");
+  if (cal) return calib_finish(l, c, cal, err);
+  if (c->n_models == 0)
+    return im_err_set(err, IM_EINVAL, "configuration: 'models' must name at least one model");
   return IM_OK;
 }
 
-im_status im_config_load(const char *path, char *const *overrides, size_t n, im_config *out,
-                         im_err *err) {
+static im_status load(const char *path, char *const *overrides, size_t n, im_config *out,
+                      im_calib *cal, im_err *err) {
   memset(out, 0, sizeof *out);
+  if (cal) {
+    memset(cal, 0, sizeof *cal);
+    snprintf(cal->name, sizeof cal->name, "im");
+    cal->criteria = im_cal_criteria_default();
+    /* The calibration period, by default the whole run. */
+    cal->n_periods = 1;
+    cal->periods[0] = (im_period){"calibration", INT32_MIN, INT32_MAX};
+  }
   im_status st = IM_OK;
   size_t len = 0;
   char *text = slurp(path, &len, err, &st);
@@ -517,7 +756,7 @@ im_status im_config_load(const char *path, char *const *overrides, size_t n, im_
   kvlist l = {0};
   st = parse_yaml(path, text, len, &l, err);
   for (size_t i = 0; i < n && !st; i++) st = apply_override(&l, overrides[i], err);
-  if (!st) st = interpret(&l, out, err);
+  if (!st) st = interpret(&l, out, cal, err);
   if (!st) {
     /* The effective configuration: the file, then one comment per override. */
     size_t total = len + 1;
@@ -537,6 +776,86 @@ im_status im_config_load(const char *path, char *const *overrides, size_t n, im_
   free(text);
   if (st) im_config_clear(out);
   return st;
+}
+
+im_status im_config_load(const char *path, char *const *overrides, size_t n, im_config *out,
+                         im_err *err) {
+  return load(path, overrides, n, out, NULL, err);
+}
+
+im_status im_calib_load(const char *path, char *const *overrides, size_t n, im_config *cfg,
+                        im_calib *cal, im_err *err) {
+  im_status st = load(path, overrides, n, cfg, cal, err);
+  if (st) im_calib_clear(cal);
+  return st;
+}
+
+/* The shortest decimal that reads back as v. */
+static void num(char *buf, size_t len, double v) {
+  for (int prec = 6; prec <= 17; prec++) {
+    snprintf(buf, len, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v) return;
+  }
+}
+
+im_status im_config_write_model(const char *path, const im_config *cfg, const im_model *m,
+                                const char *comment, im_err *err) {
+  char tmp[IM_PATH_LEN + 64], a[32], b[11];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f) return im_err_set(err, IM_EIO, "%s: cannot write: %s", path, strerror(errno));
+  fputs(comment, f);
+  fprintf(f, "market: %s\nportfolios: %s\nseed: %ld\nsmile: %s\nfunding: %s\n", cfg->market,
+          cfg->portfolios, cfg->seed, cfg->smile.a == 0 && cfg->smile.b == 0 ? "flat" : "deribit",
+          cfg->funding ? "true" : "false");
+  if (cfg->start_day != INT32_MIN) {
+    im_date_format(cfg->start_day, b);
+    fprintf(f, "start: %s\n", b);
+  }
+  if (cfg->end_day != INT32_MAX) {
+    im_date_format(cfg->end_day, b);
+    fprintf(f, "end: %s\n", b);
+  }
+  fprintf(f, "models:\n  %s:\n    kind: %s\n    measure: %s\n", m->name, im_model_kind_name(m->kind),
+          im_measure_name(m->measure));
+  num(a, sizeof a, m->confidence);
+  fprintf(f, "    confidence: %s\n    horizon: %d\n    window: %d\n", a, (int)m->horizon,
+          (int)m->window);
+  for (int i = 0; i < N_KIND_PARAMS; i++) {
+    if (!kind_takes(m->kind, i)) continue;
+    if (i >= 6 && !im_model_has_apc(m)) continue;
+    if (i >= 9 && !m->apc_stress) continue;
+    switch (i) {
+      case 0: num(a, sizeof a, m->lambda); break;
+      case 1: num(a, sizeof a, m->nu); break;
+      case 2: num(a, sizeof a, m->grid_range); break;
+      case 3: snprintf(a, sizeof a, "%d", (int)m->grid_steps); break;
+      case 5: snprintf(a, sizeof a, "%d", (int)m->paths); break;
+      case 9: im_date_format(m->stress_start, a); break;
+      case 10: im_date_format(m->stress_end, a); break;
+      default: {
+        const int32_t v = i == 4 ? m->grid_extended : i == 6 ? m->apc_buffer
+                          : i == 7 ? m->apc_stress : m->apc_floor;
+        snprintf(a, sizeof a, "%s", v ? "true" : "false");
+      }
+    }
+    fprintf(f, "    %s: %s\n", kind_params[i], a);
+  }
+  const int bad = ferror(f);
+  if (fclose(f) != 0 || bad) {
+    remove(tmp);
+    return im_err_set(err, IM_EIO, "%s: write failed (disk full?)", path);
+  }
+  if (rename(tmp, path) != 0) {
+    remove(tmp);
+    return im_err_set(err, IM_EIO, "%s: cannot move into place: %s", path, strerror(errno));
+  }
+  return IM_OK;
+}
+
+void im_calib_clear(im_calib *cal) {
+  free(cal->sets);
+  memset(cal, 0, sizeof *cal);
 }
 
 void im_config_clear(im_config *c) {

@@ -110,6 +110,40 @@ void im_job_clear(im_job *job) {
   memset(job, 0, sizeof *job);
 }
 
+/* Dynamic schedule: a shared counter on rank 0, advanced with an atomic
+ * fetch-and-add, hands the next item to whichever rank asks first; rank 0
+ * computes too. Which rank computes an item never changes its values. */
+void im_par_queue_open(MPI_Comm comm, im_par_queue *q) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  q->counter = NULL;
+  MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, comm,
+                   &q->counter, &q->win);
+  if (rank == 0) {
+    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, q->win);
+    *q->counter = 0;
+    MPI_Win_unlock(0, q->win);
+  }
+  MPI_Barrier(comm);
+}
+
+long im_par_queue_next(im_par_queue *q) {
+  const long one = 1;
+  long next = -1;
+  MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, q->win);
+  MPI_Fetch_and_op(&one, &next, MPI_LONG, 0, 0, MPI_SUM, q->win);
+  MPI_Win_unlock(0, q->win);
+  return next;
+}
+
+void im_par_queue_stop(im_par_queue *q, long past) {
+  MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, q->win);
+  MPI_Accumulate(&past, 1, MPI_LONG, 0, 0, 1, MPI_LONG, MPI_REPLACE, q->win);
+  MPI_Win_unlock(0, q->win);
+}
+
+void im_par_queue_close(im_par_queue *q) { MPI_Win_free(&q->win); }
+
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 /* Tile sizes. Portfolio blocks of up to 512 share each date's scenario
@@ -253,21 +287,10 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   stats->seconds_prepare = MPI_Wtime() - t_prep;
 
   if (!st) {
-    /* Dynamic schedule: a shared counter on rank 0, advanced with an atomic
-     * fetch-and-add, hands the next pending tile to whichever rank asks
-     * first; rank 0 computes too. Which rank computes a tile never changes
-     * its values. A rank asked to stop pushes the counter past the end, so
-     * that every rank stops after its current tile. */
-    MPI_Win win;
-    long *counter = NULL;
-    MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, comm,
-                     &counter, &win);
-    if (rank == 0) {
-      MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
-      *counter = 0;
-      MPI_Win_unlock(0, win);
-    }
-    MPI_Barrier(comm);
+    /* Pending tiles on the dynamic schedule. A rank asked to stop pushes the
+     * counter past the end, so that every rank stops after its current tile. */
+    im_par_queue queue;
+    im_par_queue_open(comm, &queue);
     const double t_start = MPI_Wtime(), evals_per_tile = (double)(pb * db);
     double last_print = t_start;
     im_status local = IM_OK;
@@ -277,19 +300,12 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
     const char *fault = getenv("IMVAR_FAULT_STOP_AFTER_TILES");
     const long stop_after = fault ? atol(fault) : -1;
     for (;;) {
-      long next = 0;
       const int fault_now = stop_after >= 0 && (long)stats->tiles_mine >= stop_after;
       if (((opts->stop && *opts->stop) || fault_now) && !stopped) {
-        const long past = (long)n_pending + size + 1;
         stopped = 1;
-        MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
-        MPI_Accumulate(&past, 1, MPI_LONG, 0, 0, 1, MPI_LONG, MPI_REPLACE, win);
-        MPI_Win_unlock(0, win);
+        im_par_queue_stop(&queue, (long)n_pending + size + 1);
       }
-      const long one = 1;
-      MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
-      MPI_Fetch_and_op(&one, &next, MPI_LONG, 0, 0, MPI_SUM, win);
-      MPI_Win_unlock(0, win);
+      const long next = im_par_queue_next(&queue);
       if (next < 0 || (size_t)next >= n_pending) break;
       if (local) continue; /* drain the counter; this rank has already failed */
       size_t tile = pending[next], m = tile / (npb * ndb), rest = tile % (npb * ndb);
@@ -309,7 +325,7 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
       }
     }
     stats->seconds_tiles = MPI_Wtime() - t_start;
-    MPI_Win_free(&win);
+    im_par_queue_close(&queue);
     st = im_par_agree(comm, local);
     unsigned long mine = stats->tiles_mine, all = 0;
     MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED_LONG, MPI_SUM, comm);
@@ -338,7 +354,6 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
 }
 
 /* Simulated paths behind the overlap-corrected traffic light (h > 1). */
-#define OVERLAP_SIMS 20000
 
 im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
   int rank, size;
@@ -394,7 +409,7 @@ im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
       }
       /* Bounds depend only on (n_obs, h, p, seed): the same on every rank. */
       if (!local)
-        local = im_bt_fill_overlap(rows, mine_n, h, p, im_results_seed(res), OVERLAP_SIMS, err);
+        local = im_bt_fill_overlap(rows, mine_n, h, p, im_results_seed(res), IM_PAR_OVERLAP_SIMS, err);
       if (!local) local = im_results_write_validation(res, m, total, p_lo, mine_n, rows, err);
       st = im_par_agree(comm, local);
       if (st) break;

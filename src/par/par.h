@@ -57,4 +57,31 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
  * Ranks own contiguous portfolio ranges and stream them by blocks. */
 im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err);
 
+/* Simulated paths behind the overlap-corrected traffic light (h > 1). */
+#define IM_PAR_OVERLAP_SIMS 20000
+
+/* The dynamic schedule (collective open and close): next returns 0, 1, 2, ...
+ * across all ranks, each number once; stop makes every later next return at
+ * least past, so that every rank stops after its current item. */
+typedef struct {
+  MPI_Win win;
+  long *counter;
+} im_par_queue;
+void im_par_queue_open(MPI_Comm comm, im_par_queue *q);
+long im_par_queue_next(im_par_queue *q);
+void im_par_queue_stop(im_par_queue *q, long past);
+void im_par_queue_close(im_par_queue *q);
+
+/* Sends the root's parameter sets and calibrate section to every rank. */
+im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err);
+
+/* The calibration sweep of the sets i with i % n_chunks == chunk: each set is
+ * backtested on every period of cal (clipped to the job's dates), its core
+ * margin read at its own level (sets with an APC layer: the total margin and
+ * its flags), and metrics[i * n_periods + q] is filled on rank 0 for those
+ * sets (the others are left as they are). Values do not depend on the rank
+ * count or the chunking. */
+im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal, size_t chunk,
+                           size_t n_chunks, int progress, im_cal_metrics *metrics, im_err *err);
+
 #endif

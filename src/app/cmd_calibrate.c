@@ -1,0 +1,335 @@
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "calendar.h"
+#include "calib_io.h"
+#include "h5util.h"
+#include "market_io.h"
+#include "portfolio_io.h"
+
+static const char help[] =
+    "usage: imvar calibrate -c CONFIG [-o calibration.h5] [--set key=value ...]\n"
+    "                       [--chunk I/N | --merge CHUNK.h5 ...] [--progress] [-q]\n"
+    "\n"
+    "Sweeps parameter sets (the product of the lists under calibrate.grid, and any\n"
+    "models named in the configuration), backtests each on the calibration period and\n"
+    "the test periods, and recommends the set that passes the criteria with the\n"
+    "lowest mean margin (then the lowest procyclicality). Run under mpirun or srun:\n"
+    "sets x portfolio blocks are shared out among the ranks; sets that differ only in\n"
+    "confidence and measure share their scenarios.\n"
+    "\n"
+    "Writes calibration.h5 (sets, periods, metrics per set and period, ranking, Pareto\n"
+    "frontier, sensitivities; README \"Calibration\") and, when a set is eligible, the\n"
+    "ready-to-use backtest configuration <output>.recommended.yaml, and prints the\n"
+    "ranked table. Every key is documented in data/configs/calibrate.yaml.\n"
+    "\n"
+    "  -c, --config FILE     the calibration configuration (YAML)\n"
+    "  -o, --output FILE     the calibration file (default calibration.h5)\n"
+    "  -s, --set KEY=VALUE   override a key, e.g. calibrate.grid.confidence=0.99,0.995\n"
+    "      --chunk I/N       compute only the sets i with i %% N == I into a chunk file\n"
+    "                        (Slurm array task I of N; see jobs/calibrate.sbatch)\n"
+    "      --merge FILES     merge the chunk files of all N chunks (same -c and --set)\n"
+    "                        into the output: the same file a single job writes\n"
+    "  -p, --progress        progress on stderr (default when stderr is a terminal)\n"
+    "  -n, --top N           rows of the ranked table to print (default 15)\n"
+    "  -q, --quiet           print only the recommendation\n"
+    "  -h, --help            this text\n";
+
+/* "hs var 99% h2 W500 l0.94" */
+static void label(const im_model *m, char *buf, size_t len) {
+  int n = snprintf(buf, len, "%s %s %g%% h%d W%d", im_model_kind_name(m->kind),
+                   im_measure_name(m->measure), 100 * m->confidence, (int)m->horizon, (int)m->window);
+  if (n > 0 && (size_t)n < len && m->kind != IM_MODEL_HS && m->kind != IM_MODEL_GRID)
+    n += snprintf(buf + n, len - (size_t)n, " l%g", m->lambda);
+  if (n > 0 && (size_t)n < len && (m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T))
+    n += snprintf(buf + n, len - (size_t)n, " nu%g", m->nu);
+  if (n > 0 && (size_t)n < len && im_model_has_apc(m))
+    snprintf(buf + n, len - (size_t)n, " apc%s%s%s", m->apc_buffer ? "B" : "", m->apc_stress ? "S" : "",
+             m->apc_floor ? "F" : "");
+}
+
+static void print_row(const char *rank, const im_model *set, const im_cal_metrics *m) {
+  char l[96];
+  label(set, l, sizeof l);
+  printf("%-5s %-34s %7.4f %7.4f %5.0f %5.0f %5.0f %12.0f %6.2f %s\n", rank, l, m->coverage,
+         m->exceed_rate, 100 * m->share_pass_uc, 100 * m->share_pass_cc, 100 * m->share_zone_ok,
+         m->mean_margin, m->procyclicality,
+         m->eligible ? "yes" : m->n_obs ? "no" : "n/a");
+}
+
+static void print_header(const char *title) {
+  printf("%s\n%-5s %-34s %7s %7s %5s %5s %5s %12s %6s %s\n", title, "rank", "set", "cover",
+         "rate", "%UC", "%CC", "%zone", "mean margin", "p/t", "ok");
+}
+
+static void period_text(const im_period *p, char *buf, size_t len) {
+  char a[11] = "start", b[11] = "end";
+  if (p->start_day != INT32_MIN) im_date_format(p->start_day, a);
+  if (p->end_day != INT32_MAX) im_date_format(p->end_day, b);
+  snprintf(buf, len, "%s .. %s", a, b);
+}
+
+/* Rank 0, once every set's metrics are known: ranking, frontier,
+ * sensitivities, the file, the recommended configuration, the table. */
+static im_status finish(const char *out, const im_config *cfg, const im_calib *cal,
+                        const im_cal_metrics *metrics, const uint8_t *computed, const char *created,
+                        int top, int quiet, im_err *err) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  im_cal_metrics *cm = malloc((S + 1) * sizeof *cm);
+  size_t *order = malloc((S + 1) * sizeof *order);
+  uint8_t *pareto = malloc(S + 1);
+  im_cal_sens *sens = malloc((S * IM_CAL_N_PARAMS + 1) * sizeof *sens);
+  im_status st = cm && order && pareto && sens ? IM_OK : im_err_set(err, IM_ENOMEM, "out of memory");
+  if (!st) {
+    int64_t lo = INT64_MAX, hi = 0;
+    for (size_t i = 0; i < S; i++) {
+      cm[i] = metrics[i * Q];
+      if (cm[i].n_obs < lo) lo = cm[i].n_obs;
+      if (cm[i].n_obs > hi) hi = cm[i].n_obs;
+    }
+    if (lo != hi)
+      fprintf(stderr,
+              "imvar calibrate: warning: the sets are observed on %lld to %lld portfolio-days of "
+              "the calibration period (longer windows start later): their mean margins compare "
+              "different days; start the period once the longest window is filled\n",
+              (long long)lo, (long long)hi);
+    im_cal_rank(cm, S, order);
+    im_cal_pareto(cm, S, pareto);
+    const long rec = cm[order[0]].eligible ? (long)order[0] : -1;
+    const size_t n_sens = im_cal_sensitivity(cal->sets, cm, S, order[0], sens);
+    im_calib_file f = {.config_text = cfg->text, .created = created, .seed = (uint64_t)cfg->seed,
+                       .cal = cal, .metrics = metrics, .computed = computed, .chunk = -1,
+                       .n_chunks = 1, .ranking = order, .pareto = pareto, .recommended = rec,
+                       .n_sens = n_sens, .sens = sens};
+    st = im_calib_write(out, &f, err);
+    char yaml[IM_PATH_LEN + 32], per[64], l[96];
+    snprintf(yaml, sizeof yaml, "%s.recommended.yaml", out);
+    if (!st && rec >= 0) {
+      const im_cal_metrics *r = &cm[rec];
+      label(&cal->sets[rec], l, sizeof l);
+      period_text(&cal->periods[0], per, sizeof per);
+      char comment[4096];
+      int n = snprintf(comment, sizeof comment,
+                       "# Recommended by imvar calibrate (%s, %s): set %ld of %zu, %s.\n"
+                       "# Calibration period %s: coverage %.4f, exceedance rate %.4f, Kupiec "
+                       "pass %.0f%%, CC pass %.0f%%,\n# zone pass %.0f%% of %lld portfolios; "
+                       "mean margin %.0f USD per portfolio-day.\n",
+                       out, created, rec, S, l, per, r->coverage, r->exceed_rate,
+                       100 * r->share_pass_uc, 100 * r->share_pass_cc, 100 * r->share_zone_ok,
+                       (long long)r->n_portfolios, r->mean_margin);
+      for (size_t q = 1; q < Q && n > 0 && (size_t)n < sizeof comment; q++) {
+        const im_cal_metrics *t = &metrics[(size_t)rec * Q + q];
+        period_text(&cal->periods[q], per, sizeof per);
+        n += snprintf(comment + n, sizeof comment - (size_t)n,
+                      "# Test period %s (%s): coverage %.4f, Kupiec pass %.0f%%, CC pass %.0f%%, "
+                      "zone pass %.0f%%: %s.\n",
+                      cal->periods[q].name, per, t->coverage, 100 * t->share_pass_uc,
+                      100 * t->share_pass_cc, 100 * t->share_zone_ok,
+                      t->eligible ? "holds" : "fails the criteria");
+      }
+      st = im_config_write_model(yaml, cfg, &cal->sets[rec], comment, err);
+    } else if (!st) {
+      remove(yaml); /* a recommendation of an earlier run would mislead */
+    }
+    if (!st) {
+      period_text(&cal->periods[0], per, sizeof per);
+      char title[160];
+      snprintf(title, sizeof title, "calibration period %s: %zu sets, ranked", per, S);
+      if (!quiet) {
+        print_header(title);
+        for (size_t k = 0; k < S && (int)k < top; k++) {
+          char rk[16];
+          snprintf(rk, sizeof rk, "%zu", k + 1);
+          print_row(rk, &cal->sets[order[k]], &cm[order[k]]);
+        }
+        if (Q > 1) {
+          print_header("\ntest periods: the best-ranked set");
+          for (size_t q = 1; q < Q; q++) print_row(cal->periods[q].name, &cal->sets[order[0]],
+                                                   &metrics[order[0] * Q + q]);
+        }
+        size_t on = 0;
+        for (size_t i = 0; i < S; i++) on += pareto[i];
+        printf("\n%zu sets on the Pareto frontier of mean margin vs exceedance rate; %zu "
+               "sensitivity rows (calibration.h5 /pareto, /sensitivity)\n",
+               on, n_sens);
+      }
+      if (rec >= 0) {
+        label(&cal->sets[rec], l, sizeof l);
+        int holds = 1;
+        for (size_t q = 1; q < Q; q++) holds &= metrics[(size_t)rec * Q + q].eligible;
+        printf("recommended: %s (set %ld)%s\nrecommended configuration: %s\n", l, rec,
+               Q > 1 ? (holds ? "; holds in every test period" : "; fails the criteria in a test period")
+                     : "",
+               yaml);
+      } else {
+        label(&cal->sets[order[0]], l, sizeof l);
+        printf("recommended: none: no set meets the criteria in the calibration period "
+               "(the nearest is %s)\n", l);
+      }
+      printf("calibration file: %s\n", out);
+    }
+  }
+  free(cm);
+  free(order);
+  free(pareto);
+  free(sens);
+  return st;
+}
+
+int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"set", required_argument, NULL, 's'},
+                                       {"chunk", required_argument, NULL, 'k'},
+                                       {"merge", no_argument, NULL, 'm'},
+                                       {"progress", no_argument, NULL, 'p'},
+                                       {"top", required_argument, NULL, 'n'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *cfg_path = NULL, *out = "calibration.h5";
+  char **sets = calloc((size_t)argc, sizeof *sets);
+  size_t nsets = 0;
+  long chunk = 0, n_chunks = 1, top = 15;
+  int c, bad = !sets, quiet = 0, merge = 0, chunked = 0, progress = isatty(STDERR_FILENO);
+  optind = 1;
+  opterr = rank == 0;
+  while (!bad && (c = getopt_long(argc, argv, "c:o:s:pn:qh", opts, NULL)) != -1) {
+    switch (c) {
+      case 'c': cfg_path = optarg; break;
+      case 'o': out = optarg; break;
+      case 's': sets[nsets++] = optarg; break;
+      case 'k': {
+        char tail;
+        chunked = 1;
+        if (sscanf(optarg, "%ld/%ld%c", &chunk, &n_chunks, &tail) != 2 || n_chunks < 1 ||
+            chunk < 0 || chunk >= n_chunks) {
+          if (rank == 0) fprintf(stderr, "imvar calibrate: --chunk '%s': expected I/N with 0 <= I < N\n", optarg);
+          bad = 2;
+        }
+        break;
+      }
+      case 'm': merge = 1; break;
+      case 'p': progress = 1; break;
+      case 'n': top = atol(optarg); break;
+      case 'q': quiet = 1; break;
+      case 'h':
+        if (rank == 0) fputs(help, stdout);
+        free(sets);
+        return IM_EXIT_OK;
+      default: bad = 1;
+    }
+  }
+  const int n_merge = merge ? argc - optind : 0;
+  if (bad || !cfg_path || (optind < argc && !merge) || (merge && (n_merge == 0 || chunked))) {
+    if (rank == 0) {
+      if (!bad)
+        fprintf(stderr, "imvar calibrate: %s\n",
+                !cfg_path ? "-c config.yaml is required"
+                : merge && chunked ? "--chunk and --merge exclude each other"
+                : merge ? "--merge needs the chunk files"
+                        : "unexpected argument");
+      fputs(help, stderr);
+    }
+    free(sets);
+    return IM_EXIT_USAGE;
+  }
+
+  im_err err = {""};
+  im_job job;
+  im_calib cal;
+  memset(&job, 0, sizeof job);
+  memset(&cal, 0, sizeof cal);
+  char created[32] = "";
+  im_status st = IM_OK;
+  if (rank == 0) {
+    time_t now = time(NULL);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    st = im_calib_load(cfg_path, sets, nsets, &job.cfg, &cal, &err);
+    if (!st && im_output_dir_ok(out, err.msg, sizeof err.msg) < 0) st = IM_EIO;
+    const char *const input[2][2] = {{job.cfg.market, "market"}, {job.cfg.portfolios, "portfolio"}};
+    for (int i = 0; i < 2 && !st; i++)
+      if (im_same_file(out, input[i][0]) || im_same_file(out, cfg_path))
+        st = im_err_set(&err, IM_EINVAL, "-o: '%s' is the %s file; it would be overwritten",
+                        out, im_same_file(out, cfg_path) ? "configuration" : input[i][1]);
+    if (!st && !merge) st = im_app_load_inputs(cfg_path, &job, &err);
+    for (size_t i = 0; i < cal.n_sets && !st && !merge; i++) {
+      im_err e;
+      char l[96];
+      if ((st = im_model_check(&cal.sets[i], &job.mkt, &e))) {
+        label(&cal.sets[i], l, sizeof l);
+        st = im_err_set(&err, st, "%s: parameter set %zu (%s): %s", cfg_path, i, l, e.msg);
+      }
+    }
+  }
+  free(sets);
+  st = im_bcast_status(comm, st);
+  if (st) {
+    im_report(st, &err);
+    im_calib_clear(&cal);
+    if (rank == 0) im_config_clear(&job.cfg), im_market_clear(&job.mkt), im_book_clear(&job.book);
+    return im_exit_code(st);
+  }
+  const size_t S = cal.n_sets;
+  im_cal_metrics *metrics = NULL;
+  uint8_t *computed = NULL;
+  if (rank == 0) {
+    metrics = calloc(S * cal.n_periods + 1, sizeof *metrics);
+    computed = calloc(S + 1, 1);
+    if (!metrics || !computed) st = im_err_set(&err, IM_ENOMEM, "out of memory");
+  }
+  if (merge) { /* rank 0 alone: no market, no computation */
+    long n = 0;
+    for (int i = 0; i < n_merge && !st && rank == 0; i++) {
+      long nc = 0;
+      st = im_calib_read_chunk(argv[optind + i], job.cfg.text, &cal, &nc, metrics, computed, &err);
+      if (!st && i > 0 && nc != n)
+        st = im_err_set(&err, IM_EINVAL, "%s: a chunk of %ld; the first file is of %ld", argv[optind + i], nc, n);
+      n = nc;
+    }
+    for (size_t i = 0; i < S && !st && rank == 0; i++)
+      if (!computed[i])
+        st = im_err_set(&err, IM_EINVAL, "--merge: no chunk file holds set %zu (chunk %zu of %ld missing?)",
+                        i, n ? i % (size_t)n : 0, n);
+  } else {
+    if (!st && rank == 0)
+      fprintf(stderr, "imvar calibrate: %zu parameter sets%s x %zu portfolios x %zu periods on %d rank%s\n",
+              S, n_chunks > 1 ? " (this chunk: every N-th)" : "", job.book.n_port, cal.n_periods,
+              size, size > 1 ? "s" : "");
+    st = im_bcast_status(comm, st);
+    if (!st) st = im_par_bcast_job(comm, &job, &err);
+    if (!st) st = im_par_bcast_calib(comm, &cal, &err);
+    MPI_Bcast(&progress, 1, MPI_INT, 0, comm);
+    if (!st)
+      st = im_par_calibrate(comm, &job, &cal, (size_t)chunk, (size_t)n_chunks, progress, metrics, &err);
+    for (size_t i = 0; i < S && !st && rank == 0; i++) computed[i] = (long)(i % (size_t)n_chunks) == chunk;
+  }
+  if (!st && rank == 0) {
+    if (chunked) {
+      im_calib_file f = {.config_text = job.cfg.text, .created = created, .seed = (uint64_t)job.cfg.seed,
+                         .cal = &cal, .metrics = metrics, .computed = computed, .chunk = chunk,
+                         .n_chunks = n_chunks, .recommended = -1};
+      st = im_calib_write(out, &f, &err);
+      if (!st) printf("chunk %ld/%ld: metrics of its sets in %s (merge with --merge)\n", chunk, n_chunks, out);
+    } else {
+      st = finish(out, &job.cfg, &cal, metrics, computed, created, (int)top, quiet, &err);
+    }
+  }
+  st = im_bcast_status(comm, st);
+  if (st) im_report_collective(comm, st, &err);
+  free(metrics);
+  free(computed);
+  im_calib_clear(&cal);
+  if (rank == 0) im_market_clear(&job.mkt), im_book_clear(&job.book), im_config_clear(&job.cfg);
+  else im_job_clear(&job);
+  return im_exit_code(st);
+}

@@ -1,0 +1,246 @@
+#include "calib_io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "h5util.h"
+
+typedef struct {
+  char name[IM_NAME_LEN], kind[16], measure[4];
+  double confidence;
+  int32_t horizon, window;
+  double lambda, nu;
+  int32_t paths;
+  double range;
+  int32_t steps, extended, apc_buffer, apc_stress, apc_floor, stress_start, stress_end;
+} set_rec;
+
+typedef struct {
+  char name[IM_NAME_LEN];
+  int32_t start, end;
+} period_rec;
+
+typedef struct {
+  char parameter[16];
+  double value;
+  int64_t set;
+  double mean_margin, exceed_rate, rel_change;
+} sens_rec;
+
+static hid_t metrics_type(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(im_cal_metrics));
+#define I64(f) H5Tinsert(t, #f, HOFFSET(im_cal_metrics, f), H5T_NATIVE_INT64);
+#define F64(f) H5Tinsert(t, #f, HOFFSET(im_cal_metrics, f), H5T_NATIVE_DOUBLE);
+#define I8(f) H5Tinsert(t, #f, HOFFSET(im_cal_metrics, f), H5T_NATIVE_INT8);
+  IM_CAL_METRICS_FIELDS(I64, F64, I8)
+#undef I64
+#undef F64
+#undef I8
+  return t;
+}
+
+static hid_t set_type(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(set_rec));
+  hid_t sn = im_h5_str_type(IM_NAME_LEN), sk = im_h5_str_type(16), sm = im_h5_str_type(4);
+  H5Tinsert(t, "name", HOFFSET(set_rec, name), sn);
+  H5Tinsert(t, "kind", HOFFSET(set_rec, kind), sk);
+  H5Tinsert(t, "measure", HOFFSET(set_rec, measure), sm);
+#define D(f) H5Tinsert(t, #f, HOFFSET(set_rec, f), H5T_NATIVE_DOUBLE);
+#define I(f) H5Tinsert(t, #f, HOFFSET(set_rec, f), H5T_NATIVE_INT32);
+  D(confidence) I(horizon) I(window) D(lambda) D(nu) I(paths) D(range) I(steps) I(extended)
+  I(apc_buffer) I(apc_stress) I(apc_floor) I(stress_start) I(stress_end)
+#undef D
+#undef I
+  H5Tclose(sn);
+  H5Tclose(sk);
+  H5Tclose(sm);
+  return t;
+}
+
+static hid_t period_type(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(period_rec)), sn = im_h5_str_type(IM_NAME_LEN);
+  H5Tinsert(t, "name", HOFFSET(period_rec, name), sn);
+  H5Tinsert(t, "start", HOFFSET(period_rec, start), H5T_NATIVE_INT32);
+  H5Tinsert(t, "end", HOFFSET(period_rec, end), H5T_NATIVE_INT32);
+  H5Tclose(sn);
+  return t;
+}
+
+static hid_t sens_type(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(sens_rec)), sp = im_h5_str_type(16);
+  H5Tinsert(t, "parameter", HOFFSET(sens_rec, parameter), sp);
+  H5Tinsert(t, "value", HOFFSET(sens_rec, value), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "set", HOFFSET(sens_rec, set), H5T_NATIVE_INT64);
+  H5Tinsert(t, "mean_margin", HOFFSET(sens_rec, mean_margin), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "exceed_rate", HOFFSET(sens_rec, exceed_rate), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "rel_change", HOFFSET(sens_rec, rel_change), H5T_NATIVE_DOUBLE);
+  H5Tclose(sp);
+  return t;
+}
+
+static herr_t write_1d(hid_t f, const char *name, hid_t type, size_t n, const void *buf) {
+  hsize_t d[1] = {n};
+  hid_t t = H5Tcopy(type);
+  herr_t e = t < 0 ? -1 : im_h5_write(f, name, t, 1, d, buf);
+  if (t >= 0) H5Tclose(t);
+  return e;
+}
+
+im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err) {
+  const im_calib *cal = f->cal;
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  char tmp[IM_PATH_LEN + 64];
+  im_tmp_path(path, (long)getpid(), tmp, sizeof tmp);
+  set_rec *sets = calloc(S ? S : 1, sizeof *sets);
+  period_rec per[IM_MAX_PERIODS];
+  sens_rec *sens = calloc(f->n_sens ? f->n_sens : 1, sizeof *sens);
+  int64_t *rank = calloc(S ? S : 1, sizeof *rank);
+  if (!sets || !sens || !rank) {
+    free(sets);
+    free(sens);
+    free(rank);
+    return im_err_set(err, IM_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < S; i++) {
+    const im_model *m = &cal->sets[i];
+    set_rec *r = &sets[i];
+    snprintf(r->name, sizeof r->name, "%s", m->name);
+    snprintf(r->kind, sizeof r->kind, "%s", im_model_kind_name(m->kind));
+    snprintf(r->measure, sizeof r->measure, "%s", im_measure_name(m->measure));
+    r->confidence = m->confidence;
+    r->horizon = m->horizon;
+    r->window = m->window;
+    r->lambda = m->lambda;
+    r->nu = m->nu;
+    r->paths = m->paths;
+    r->range = m->grid_range;
+    r->steps = m->grid_steps;
+    r->extended = m->grid_extended;
+    r->apc_buffer = m->apc_buffer;
+    r->apc_stress = m->apc_stress;
+    r->apc_floor = m->apc_floor;
+    r->stress_start = m->stress_start;
+    r->stress_end = m->stress_end;
+    if (f->ranking) rank[i] = (int64_t)f->ranking[i];
+  }
+  for (size_t q = 0; q < Q; q++) {
+    memset(&per[q], 0, sizeof per[q]);
+    snprintf(per[q].name, sizeof per[q].name, "%s", cal->periods[q].name);
+    per[q].start = cal->periods[q].start_day == INT32_MIN ? 0 : im_days_to_yyyymmdd(cal->periods[q].start_day);
+    per[q].end = cal->periods[q].end_day == INT32_MAX ? 99991231 : im_days_to_yyyymmdd(cal->periods[q].end_day);
+  }
+  for (size_t k = 0; k < f->n_sens; k++) {
+    const im_cal_sens *s = &f->sens[k];
+    snprintf(sens[k].parameter, sizeof sens[k].parameter, "%s", im_cal_param_name[s->param]);
+    sens[k].value = s->value;
+    sens[k].set = s->set;
+    sens[k].mean_margin = s->mean_margin;
+    sens[k].exceed_rate = s->exceed_rate;
+    sens[k].rel_change = s->rel_change;
+  }
+  im_status st = IM_OK;
+  hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0) {
+    st = im_err_set(err, IM_EIO, "%s: cannot create the calibration file", path);
+  } else {
+    herr_t e = 0;
+    e |= im_h5_attr_str(file, "format", IM_CALIB_FORMAT);
+    e |= im_h5_attr_int(file, "format_version", IM_CALIB_FORMAT_VERSION);
+    e |= im_h5_attr_str(file, "imvar_version", IMVAR_VERSION);
+    e |= im_h5_attr_str(file, "git_revision", IMVAR_GIT_REV);
+    e |= im_h5_attr_str(file, "config", f->config_text);
+    e |= im_h5_attr_str(file, "created", f->created);
+    e |= im_h5_attr_int(file, "seed", (long)f->seed);
+    e |= im_h5_attr_int(file, "chunk", f->chunk);
+    e |= im_h5_attr_int(file, "n_chunks", f->n_chunks);
+    e |= im_h5_attr_int(file, "recommended", f->recommended);
+    e |= im_h5_attr_double(file, "criteria_coverage", cal->criteria.coverage);
+    e |= im_h5_attr_int(file, "criteria_zone", cal->criteria.zone);
+    e |= im_h5_attr_double(file, "criteria_test_level", cal->criteria.test_level);
+    e |= im_h5_attr_double(file, "criteria_pass_share", cal->criteria.pass_share);
+    hid_t ts = set_type(), tp = period_type(), tm = metrics_type(), tz = sens_type();
+    e |= write_1d(file, "sets", ts, S, sets);
+    e |= write_1d(file, "periods", tp, Q, per);
+    e |= write_1d(file, "computed", H5T_NATIVE_UINT8, S, f->computed);
+    hsize_t d2[2] = {S, Q};
+    e |= im_h5_write(file, "metrics", tm, 2, d2, f->metrics);
+    if (f->ranking) {
+      e |= write_1d(file, "ranking", H5T_NATIVE_INT64, S, rank);
+      e |= write_1d(file, "pareto", H5T_NATIVE_UINT8, S, f->pareto);
+      e |= write_1d(file, "sensitivity", tz, f->n_sens, sens);
+    }
+    H5Tclose(ts);
+    H5Tclose(tp);
+    H5Tclose(tm);
+    H5Tclose(tz);
+    if (H5Fclose(file) < 0 || e < 0)
+      st = im_err_set(err, IM_EIO, "%s: writing the calibration file failed (disk full?)", path);
+  }
+  if (!st && rename(tmp, path) != 0)
+    st = im_err_set(err, IM_EIO, "%s: cannot move the calibration file into place", path);
+  if (st) remove(tmp);
+  free(sets);
+  free(sens);
+  free(rank);
+  return st;
+}
+
+im_status im_calib_read_chunk(const char *path, const char *config_text, const im_calib *cal,
+                              long *n_chunks, im_cal_metrics *metrics, uint8_t *computed,
+                              im_err *err) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+  if (f < 0) return im_err_set(err, IM_EDATA, "%s: not an HDF5 file", path);
+  im_status st = IM_OK;
+  char format[64] = "", *text = NULL;
+  long version = 0, chunk = -2;
+  hsize_t dm[2] = {0, 0}, dc[1] = {0};
+  im_cal_metrics *m = malloc((S * Q + 1) * sizeof *m);
+  uint8_t *c = malloc(S + 1);
+  const size_t tlen = strlen(config_text) + 2;
+  text = malloc(tlen);
+  hid_t d_m = -1, d_c = -1, tm = metrics_type();
+  if (!m || !c || !text) {
+    st = im_err_set(err, IM_ENOMEM, "out of memory");
+  } else if (im_h5_attr_read_str(f, "format", format, sizeof format) < 0 ||
+             strcmp(format, IM_CALIB_FORMAT) != 0 ||
+             im_h5_attr_read_int(f, "format_version", &version) < 0) {
+    st = im_err_set(err, IM_EDATA, "%s: not an imvar calibration file", path);
+  } else if (version != IM_CALIB_FORMAT_VERSION) {
+    st = im_err_set(err, IM_EDATA, "%s: calibration format version %ld; this imvar reads %d", path,
+                    version, IM_CALIB_FORMAT_VERSION);
+  } else if (im_h5_attr_read_int(f, "chunk", &chunk) < 0 ||
+             im_h5_attr_read_int(f, "n_chunks", n_chunks) < 0 || chunk < 0) {
+    st = im_err_set(err, IM_EDATA, "%s: not the file of a chunk (--chunk I/N)", path);
+  } else if (im_h5_attr_read_str(f, "config", text, tlen) < 0 || strcmp(text, config_text) != 0) {
+    st = im_err_set(err, IM_EINVAL,
+                    "%s: written for another configuration (the chunks and the merge need the "
+                    "same -c file and --set options)", path);
+  } else if ((d_m = im_h5_open_checked(f, "metrics", 2, dm)) < 0 || dm[0] != S || dm[1] != Q ||
+             (d_c = im_h5_open_checked(f, "computed", 1, dc)) < 0 || dc[0] != S ||
+             H5Dread(d_m, tm, H5S_ALL, H5S_ALL, H5P_DEFAULT, m) < 0 ||
+             H5Dread(d_c, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, c) < 0) {
+    st = im_err_set(err, IM_EDATA, "%s: /metrics or /computed missing or mis-shaped", path);
+  }
+  for (size_t i = 0; i < S && !st; i++) {
+    if (!c[i]) continue;
+    if (computed[i]) {
+      st = im_err_set(err, IM_EINVAL, "%s: set %zu is also in an earlier chunk file", path, i);
+      break;
+    }
+    computed[i] = 1;
+    memcpy(metrics + i * Q, m + i * Q, Q * sizeof *m);
+  }
+  if (d_m >= 0) H5Dclose(d_m);
+  if (d_c >= 0) H5Dclose(d_c);
+  H5Tclose(tm);
+  H5Fclose(f);
+  free(m);
+  free(c);
+  free(text);
+  return st;
+}

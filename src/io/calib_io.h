@@ -1,0 +1,58 @@
+/* calibration.h5: what imvar calibrate writes (serially, from one rank).
+ *
+ * Root attributes: format "imvar-calibration", format_version, imvar_version,
+ * git_revision, config (the effective configuration), created, seed,
+ * n_chunks, chunk (-1 in a merged or single-job file; i in the file of chunk
+ * i of n_chunks), recommended (the set index, -1 when no set is eligible),
+ * criteria_coverage (NaN = "target"), criteria_zone, criteria_test_level,
+ * criteria_pass_share.
+ *
+ *   /sets         [S] compound: name, kind, measure, confidence, horizon,
+ *                 window, lambda, nu, paths, range, steps, extended,
+ *                 apc_buffer, apc_stress, apc_floor, stress_start, stress_end
+ *                 (dates as days since 1970-01-01)
+ *   /periods      [Q] compound: name, start, end (YYYYMMDD; [0] calibration)
+ *   /computed     [S] uint8: 1 for the sets this file holds metrics for
+ *   /metrics      [S][Q] compound IM_CAL_METRICS_FIELDS
+ * Complete files only (every set computed):
+ *   /ranking      [S] int64: set indices, best first (im_cal_rank)
+ *   /pareto       [S] uint8: on the frontier of mean margin vs exceedance rate
+ *   /sensitivity  [K] compound: parameter (name), value, set, mean_margin,
+ *                 exceed_rate, rel_change (around the recommended set, or
+ *                 the best-ranked when none is eligible)
+ */
+#ifndef IM_CALIB_IO_H
+#define IM_CALIB_IO_H
+
+#include "calib.h"
+#include "config.h"
+
+#define IM_CALIB_FORMAT "imvar-calibration"
+#define IM_CALIB_FORMAT_VERSION 1
+
+typedef struct {
+  const char *config_text, *created;
+  uint64_t seed;
+  const im_calib *cal;
+  const im_cal_metrics *metrics; /* [S][Q] */
+  const uint8_t *computed;       /* [S] */
+  long chunk, n_chunks;
+  /* complete files: */
+  const size_t *ranking;
+  const uint8_t *pareto;
+  long recommended;
+  size_t n_sens;
+  const im_cal_sens *sens;
+} im_calib_file;
+
+/* Writes the file through a temporary sibling renamed into place. */
+im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err);
+
+/* Reads the metrics of a chunk file written for the same configuration
+ * (config_text must match exactly) into metrics [S][Q], setting computed[i]
+ * for its sets; a set already computed (by another chunk file) is an error. */
+im_status im_calib_read_chunk(const char *path, const char *config_text, const im_calib *cal,
+                              long *n_chunks, im_cal_metrics *metrics, uint8_t *computed,
+                              im_err *err);
+
+#endif

@@ -1,0 +1,389 @@
+/* The calibration sweep: parameter sets x portfolio blocks as work items on
+ * the dynamic schedule of the backtest; per-portfolio rows gathered to rank
+ * 0, which sums them into metrics in portfolio order. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "par.h"
+
+/* Sets that differ only in confidence and measure share one model state and
+ * one set of scenarios (im_model_eval_levels). Sets with an APC layer are
+ * evaluated alone: the layer reads the model's own level. */
+typedef struct {
+  size_t n_lev;
+  size_t set[IM_MAX_LEVELS]; /* indices into cal->sets */
+} group;
+
+static int groupable(const im_model *a, const im_model *b) {
+  if (im_model_has_apc(a) || im_model_has_apc(b)) return 0;
+  im_model x = *a, y = *b;
+  x.confidence = y.confidence;
+  x.measure = y.measure;
+  return im_cal_same_params(&x, &y, -1);
+}
+
+static size_t make_groups(const im_calib *cal, size_t chunk, size_t n_chunks, group *g) {
+  size_t n = 0;
+  for (size_t i = 0; i < cal->n_sets; i++) {
+    if (i % n_chunks != chunk) continue;
+    size_t j = 0;
+    while (j < n && !(g[j].n_lev < IM_MAX_LEVELS && groupable(&cal->sets[g[j].set[0]], &cal->sets[i])))
+      j++;
+    if (j == n) g[n++].n_lev = 0;
+    g[j].set[g[j].n_lev++] = i;
+  }
+  return n;
+}
+
+im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  im_model *sets = cal->sets;
+  int rc = MPI_Bcast(cal, sizeof *cal, MPI_BYTE, 0, comm);
+  int ok = 1;
+  if (rank != 0) ok = (cal->sets = malloc(cal->n_sets * sizeof *cal->sets)) != NULL;
+  else cal->sets = sets;
+  int all = 0;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+  if (!all) return im_err_set(err, IM_ENOMEM, "out of memory for the parameter sets");
+  if (rc == MPI_SUCCESS)
+    rc = MPI_Bcast(cal->sets, (int)(cal->n_sets * sizeof *cal->sets), MPI_BYTE, 0, comm);
+  return rc == MPI_SUCCESS ? IM_OK : im_err_set(err, IM_EMPI, "broadcast of the parameter sets failed");
+}
+
+/* Market day range [a, b) of period p within the job's dates (a == b: none). */
+static void period_days(const im_job *job, const im_period *p, size_t *a, size_t *b) {
+  const int64_t day0 = job->mkt.day0;
+  int64_t s = p->start_day == INT32_MIN ? day0 + (int64_t)job->d0 : p->start_day;
+  int64_t e = p->end_day == INT32_MAX ? day0 + (int64_t)job->d1 - 1 : p->end_day;
+  if (s < day0 + (int64_t)job->d0) s = day0 + (int64_t)job->d0;
+  if (e > day0 + (int64_t)job->d1 - 1) e = day0 + (int64_t)job->d1 - 1;
+  *a = (size_t)(s - day0);
+  *b = e >= s ? (size_t)(e - day0) + 1 : *a;
+}
+
+/* Growable buffer of this rank's results: per item, its rows. */
+typedef struct {
+  long *items;
+  im_cal_row *rows;
+  size_t n_items, n_rows, cap_items, cap_rows;
+} results;
+
+static int results_add(results *r, long item, const im_cal_row *rows, size_t n) {
+  if (r->n_items == r->cap_items) {
+    size_t cap = r->cap_items ? 2 * r->cap_items : 64;
+    long *p = realloc(r->items, cap * sizeof *p);
+    if (!p) return -1;
+    r->items = p;
+    r->cap_items = cap;
+  }
+  if (r->n_rows + n > r->cap_rows) {
+    size_t cap = r->cap_rows ? 2 * r->cap_rows : 1024;
+    while (cap < r->n_rows + n) cap *= 2;
+    im_cal_row *p = realloc(r->rows, cap * sizeof *p);
+    if (!p) return -1;
+    r->rows = p;
+    r->cap_rows = cap;
+  }
+  r->items[r->n_items++] = item;
+  memcpy(r->rows + r->n_rows, rows, n * sizeof *rows);
+  r->n_rows += n;
+  return 0;
+}
+
+/* Sets the zones of the rows of horizon h > 1 (all[set][period][P]) from the
+ * simulated overlap bounds: one simulation per distinct (h, confidence),
+ * shared out among the ranks. Collective; the rows live on rank 0. */
+static im_status fill_zones(MPI_Comm comm, const im_calib *cal, const uint8_t *mine, size_t P,
+                            uint64_t seed, im_cal_row *all, im_err *err) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  /* Rank 0 lists the pairs and their lengths: pair k's lengths are
+   * len[off[k] .. off[k+1]). Then everyone gets the list. */
+  long n_pairs = 0, n_len = 0;
+  long *ph = NULL, *off = NULL;
+  double *pc = NULL;
+  long *len = NULL;
+  im_status st = IM_OK;
+  if (rank == 0) {
+    ph = malloc((S + 1) * sizeof *ph);
+    pc = malloc((S + 1) * sizeof *pc);
+    off = malloc((S + 2) * sizeof *off);
+    len = malloc((S * Q * P + 1) * sizeof *len);
+    if (!ph || !pc || !off || !len) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+    for (long k = 0; !st && k <= (long)S; k++) {
+      /* pair k: the k-th distinct (h, confidence) among the sets, in order */
+      size_t first = S;
+      for (size_t i = 0; i < S && first == S; i++) {
+        const im_model *m = &cal->sets[i];
+        if (!mine[i] || m->horizon <= 1) continue;
+        int seen = 0;
+        for (long j = 0; j < n_pairs && !seen; j++) seen = ph[j] == m->horizon && pc[j] == m->confidence;
+        if (!seen) first = i;
+      }
+      if (first == S) break;
+      ph[n_pairs] = cal->sets[first].horizon;
+      pc[n_pairs] = cal->sets[first].confidence;
+      off[n_pairs] = n_len;
+      for (size_t i = 0; i < S; i++) {
+        if (!mine[i] || cal->sets[i].horizon != ph[n_pairs] || cal->sets[i].confidence != pc[n_pairs])
+          continue;
+        for (size_t r = 0; r < Q * P; r++) {
+          const long n = (long)all[i * Q * P + r].n_obs;
+          int seen = n <= 0;
+          for (long j = off[n_pairs]; j < n_len && !seen; j++) seen = len[j] == n;
+          if (!seen) len[n_len++] = n;
+        }
+      }
+      n_pairs++;
+    }
+    if (off) off[n_pairs] = n_len;
+  }
+  st = im_par_agree(comm, st);
+  long counts[2] = {n_pairs, n_len};
+  if (!st) MPI_Bcast(counts, 2, MPI_LONG, 0, comm);
+  n_pairs = counts[0];
+  n_len = counts[1];
+  if (!st && rank != 0) {
+    ph = malloc((size_t)(n_pairs + 1) * sizeof *ph);
+    pc = malloc((size_t)(n_pairs + 1) * sizeof *pc);
+    off = malloc((size_t)(n_pairs + 2) * sizeof *off);
+    len = malloc((size_t)(n_len + 1) * sizeof *len);
+    if (!ph || !pc || !off || !len) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+  }
+  st = im_par_agree(comm, st);
+  int64_t *g = st ? NULL : calloc((size_t)n_len + 1, sizeof *g);
+  int64_t *y = st ? NULL : calloc((size_t)n_len + 1, sizeof *y);
+  int64_t *g0 = st || rank ? NULL : calloc((size_t)n_len + 1, sizeof *g0);
+  int64_t *y0 = st || rank ? NULL : calloc((size_t)n_len + 1, sizeof *y0);
+  if (!st && (!g || !y || (rank == 0 && (!g0 || !y0))))
+    st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+  st = im_par_agree(comm, st);
+  if (!st && n_pairs) {
+    MPI_Bcast(ph, (int)n_pairs, MPI_LONG, 0, comm);
+    MPI_Bcast(pc, (int)n_pairs, MPI_DOUBLE, 0, comm);
+    MPI_Bcast(off, (int)n_pairs + 1, MPI_LONG, 0, comm);
+    MPI_Bcast(len, (int)n_len, MPI_LONG, 0, comm);
+    for (long k = rank; k < n_pairs && !st; k += size) {
+      const size_t m = (size_t)(off[k + 1] - off[k]);
+      size_t *l = malloc((m ? m : 1) * sizeof *l);
+      if (!l) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+      for (size_t j = 0; j < m && l; j++) l[j] = (size_t)len[off[k] + (long)j];
+      if (!st && m)
+        st = im_bt_overlap_bounds_multi(l, m, (size_t)ph[k], 1 - pc[k], seed, IM_PAR_OVERLAP_SIMS,
+                                        g + off[k], y + off[k], err);
+      free(l);
+    }
+    st = im_par_agree(comm, st);
+    /* Each entry was computed by one rank, zero elsewhere: the sum is exact. */
+    if (!st) {
+      MPI_Reduce(g, g0, (int)n_len, MPI_INT64_T, MPI_SUM, 0, comm);
+      MPI_Reduce(y, y0, (int)n_len, MPI_INT64_T, MPI_SUM, 0, comm);
+    }
+  }
+  if (!st && rank == 0)
+    for (size_t i = 0; i < S; i++) {
+      const im_model *m = &cal->sets[i];
+      if (!mine[i] || m->horizon <= 1) continue;
+      long k = 0;
+      while (ph[k] != m->horizon || pc[k] != m->confidence) k++;
+      for (size_t r = 0; r < Q * P; r++) {
+        im_cal_row *row = &all[i * Q * P + r];
+        long j = off[k];
+        while (j < off[k + 1] && len[j] != (long)row->n_obs) j++;
+        row->zone = (int8_t)(row->n_obs <= 0 ? -1
+                             : row->n_exceed <= g0[j] ? IM_ZONE_GREEN
+                             : row->n_exceed <= y0[j] ? IM_ZONE_YELLOW
+                                                      : IM_ZONE_RED);
+      }
+    }
+  free(ph);
+  free(pc);
+  free(off);
+  free(len);
+  free(g);
+  free(y);
+  free(g0);
+  free(y0);
+  return st;
+}
+
+im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal, size_t chunk,
+                           size_t n_chunks, int progress, im_cal_metrics *metrics, im_err *err) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const size_t S = cal->n_sets, Q = cal->n_periods, P = job->book.n_port;
+  size_t pa[IM_MAX_PERIODS], pz[IM_MAX_PERIODS], e0 = job->d1, e1 = job->d0;
+  for (size_t q = 0; q < Q; q++) {
+    period_days(job, &cal->periods[q], &pa[q], &pz[q]);
+    if (pa[q] < pz[q] && pa[q] < e0) e0 = pa[q];
+    if (pz[q] > e1) e1 = pz[q];
+  }
+  if (e0 >= e1) return im_err_set(err, IM_EINVAL, "calibrate: the periods select no backtest date");
+  const size_t T = e1 - e0;
+
+  group *groups = malloc((S ? S : 1) * sizeof *groups);
+  uint8_t *mine = calloc(S ? S : 1, 1);
+  im_status st = groups && mine ? IM_OK : im_err_set(err, IM_ENOMEM, "out of memory");
+  st = im_par_agree(comm, st);
+  if (st) {
+    free(groups);
+    free(mine);
+    return st;
+  }
+  for (size_t i = 0; i < S; i++) mine[i] = i % n_chunks == chunk;
+  const size_t G = make_groups(cal, chunk, n_chunks, groups);
+  /* Portfolio blocks: up to 128 portfolios (a few tens of MB of margins at
+   * 16 levels and 10 years), cut until every rank has 4 items. */
+  size_t pb = P < 128 ? P : 128;
+  while (pb > 1 && G * ((P + pb - 1) / pb) < 4 * (size_t)size) pb = (pb + 1) / 2;
+  if (pb == 0) pb = 1;
+  const size_t nb = (P + pb - 1) / pb, n_items = G * nb;
+
+  double *im = malloc(IM_MAX_LEVELS * pb * T * sizeof *im), *pnl = malloc(pb * T * sizeof *pnl);
+  double *apc = malloc(pb * T * sizeof *apc);
+  int8_t *ex = malloc(IM_MAX_LEVELS * pb * T), *extot = malloc(pb * T);
+  im_cal_row *rows = malloc(IM_MAX_LEVELS * Q * pb * sizeof *rows);
+  im_model_state **state = calloc(G ? G : 1, sizeof *state);
+  im_model_scratch **scratch = calloc(G ? G : 1, sizeof *scratch);
+  results res = {0};
+  if (!im || !pnl || !apc || !ex || !extot || !rows || !state || !scratch)
+    st = im_err_set(err, IM_ENOMEM, "out of memory for the calibration buffers");
+  st = im_par_agree(comm, st);
+
+  im_status local = st;
+  if (!st) {
+    im_par_queue queue;
+    im_par_queue_open(comm, &queue);
+    const double t_start = MPI_Wtime();
+    double last = t_start;
+    for (long item; (item = im_par_queue_next(&queue)) >= 0 && (size_t)item < n_items;) {
+      if (local) continue; /* drain the queue; this rank has failed */
+      const size_t gi = (size_t)item / nb, p0 = ((size_t)item % nb) * pb;
+      const size_t np = p0 + pb > P ? P - p0 : pb;
+      const group *g = &groups[gi];
+      const im_model *rep = &cal->sets[g->set[0]];
+      if (!state[gi]) { /* prepared once per rank and group, when first needed */
+        local = im_model_prepare(rep, &job->mkt, &job->book, &state[gi], err);
+        if (!local && !(scratch[gi] = im_model_scratch_alloc(state[gi])))
+          local = im_err_set(err, IM_ENOMEM, "out of memory for the model scratch");
+        if (local) continue;
+      }
+      im_level lev[IM_MAX_LEVELS];
+      for (size_t l = 0; l < g->n_lev; l++)
+        lev[l] = (im_level){cal->sets[g->set[l]].confidence, cal->sets[g->set[l]].measure};
+      im_model_eval_levels(state[gi], scratch[gi], p0, p0 + np, e0, e1, g->n_lev, lev, im, pnl, ex);
+      if (im_model_has_apc(rep)) { /* margin adequacy of the total: core + APC */
+        im_model_apc_tile(state[gi], scratch[gi], p0, p0 + np, e0, e1, im, pnl, apc, extot);
+        for (size_t i = 0; i < np * T; i++) im[i] += apc[i];
+        memcpy(ex, extot, np * T);
+      }
+      for (size_t l = 0; l < g->n_lev && !local; l++) {
+        const im_model *m = &cal->sets[g->set[l]];
+        for (size_t q = 0; q < Q && !local; q++)
+          for (size_t i = 0; i < np && !local; i++) {
+            const size_t o = l * np * T + i * T + (pa[q] - e0);
+            local = im_cal_row_compute(ex + o, pnl + i * T + (pa[q] - e0), im + o, pz[q] - pa[q],
+                                       (size_t)m->horizon, 1 - m->confidence,
+                                       &rows[(l * Q + q) * np + i], err);
+          }
+      }
+      if (!local && results_add(&res, item, rows, g->n_lev * Q * np))
+        local = im_err_set(err, IM_ENOMEM, "out of memory for the calibration results");
+      if (rank == 0 && progress && MPI_Wtime() - last >= 1.0) {
+        const double el = MPI_Wtime() - t_start, done = (double)item + 1;
+        fprintf(stderr, "\rimvar calibrate: items %ld/%zu, elapsed %.0f s, ETA %.0f s   ", item + 1,
+                n_items, el, el * ((double)n_items - done) / done);
+        fflush(stderr);
+        last = MPI_Wtime();
+      }
+    }
+    im_par_queue_close(&queue);
+    if (rank == 0 && progress)
+      fprintf(stderr, "\rimvar calibrate: items %zu/%zu done, %.1f s%20s\n", n_items, n_items,
+              MPI_Wtime() - t_start, "");
+    st = im_par_agree(comm, local);
+  }
+  for (size_t i = 0; i < G && state; i++) {
+    im_model_state_free(state[i]);
+    if (scratch) im_model_scratch_free(scratch[i]);
+  }
+  free(state);
+  free(scratch);
+  free(im);
+  free(pnl);
+  free(apc);
+  free(ex);
+  free(extot);
+  free(rows);
+
+  /* Rank 0 gathers every item's rows and puts them in [set][period][P]. */
+  im_cal_row *all = NULL;
+  long *items = NULL;
+  im_cal_row *gathered = NULL;
+  int *cnt = NULL, *dsp = NULL, *rcnt = NULL, *rdsp = NULL;
+  if (!st && rank == 0) {
+    all = malloc((S * Q * P + 1) * sizeof *all);
+    items = malloc((n_items ? n_items : 1) * sizeof *items);
+    size_t n_mine = 0;
+    for (size_t i = 0; i < S; i++) n_mine += mine[i];
+    gathered = malloc((n_mine * Q * P + 1) * sizeof *gathered);
+    cnt = malloc(4 * (size_t)size * sizeof *cnt);
+    if (!all || !items || !gathered || !cnt) st = im_err_set(err, IM_ENOMEM, "out of memory");
+    else {
+      dsp = cnt + size;
+      rcnt = cnt + 2 * size;
+      rdsp = cnt + 3 * size;
+    }
+  }
+  st = im_par_agree(comm, st);
+  if (!st) {
+    int mine_n[2] = {(int)res.n_items, (int)(res.n_rows * sizeof(im_cal_row))}, *both = NULL;
+    if (rank == 0) both = malloc(2 * (size_t)size * sizeof *both);
+    MPI_Gather(mine_n, 2, MPI_INT, both, 2, MPI_INT, 0, comm);
+    if (rank == 0)
+      for (int r = 0, a = 0, b = 0; r < size; r++) {
+        cnt[r] = both[2 * r];
+        rcnt[r] = both[2 * r + 1];
+        dsp[r] = a;
+        rdsp[r] = b;
+        a += cnt[r];
+        b += rcnt[r];
+      }
+    free(both);
+    MPI_Gatherv(res.items, (int)res.n_items, MPI_LONG, items, cnt, dsp, MPI_LONG, 0, comm);
+    MPI_Gatherv(res.rows, mine_n[1], MPI_BYTE, gathered, rcnt, rdsp, MPI_BYTE, 0, comm);
+    if (rank == 0) {
+      for (size_t i = 0; i < S * Q * P; i++) all[i] = (im_cal_row){.zone = -1};
+      size_t at = 0;
+      for (size_t k = 0; k < n_items; k++) {
+        const size_t gi = (size_t)items[k] / nb, p0 = ((size_t)items[k] % nb) * pb;
+        const size_t np = p0 + pb > P ? P - p0 : pb;
+        for (size_t l = 0; l < groups[gi].n_lev; l++)
+          for (size_t q = 0; q < Q; q++)
+            for (size_t i = 0; i < np; i++)
+              all[(groups[gi].set[l] * Q + q) * P + p0 + i] = gathered[at++];
+      }
+    }
+  }
+  free(res.items);
+  free(res.rows);
+  free(items);
+  free(gathered);
+  free(cnt);
+  if (!st) st = fill_zones(comm, cal, mine, P, (uint64_t)job->cfg.seed, all, err);
+  if (!st && rank == 0)
+    for (size_t i = 0; i < S; i++)
+      for (size_t q = 0; q < Q && mine[i]; q++)
+        im_cal_summarise(all + (i * Q + q) * P, P, cal->sets[i].confidence, &cal->criteria,
+                         &metrics[i * Q + q]);
+  free(all);
+  free(groups);
+  free(mine);
+  return st;
+}
