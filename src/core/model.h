@@ -133,6 +133,11 @@ extern const double im_grid_ext_weight[IM_GRID_N_EXTENDED];
  * Days with implied vol keep it; where proxy and implied days meet, the
  * implied-vol move of that day mixes the two. */
 #define IM_IVOL_PROXY_LAMBDA 0.94
+/* The default ivol_scale: mean DVOL / mean EWMA(0.94) realised vol (x sqrt(365))
+ * over the 3,664 BTC and ETH days with both, 2021-03-24 .. 2026-03-29, of the
+ * shipped data (scripts/ivol_proxy_scale.py: BTC 1.1519, ETH 1.0496, pooled
+ * 1.0932). */
+#define IM_IVOL_PROXY_SCALE 1.0932
 
 /* Parses a kind name ("hs", "fhs", "ewma_normal", "ewma_t", "grid", "mc_t"); -1 if unknown. */
 int im_model_kind_parse(const char *name);

@@ -432,6 +432,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
   c->seed = 1;
   c->smile = im_smile_deribit;
   c->funding = 1;
+  c->ivol_proxy_scale = IM_IVOL_PROXY_SCALE;
   int have_market = 0, have_port = 0;
   im_status st = IM_OK;
   for (size_t i = 0; i < l->n && !st; i++) {
@@ -450,6 +451,19 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       if (strcmp(e->val, "true") && strcmp(e->val, "false"))
         st = im_err_set(err, IM_EINVAL, "%s: funding: '%s' is not true or false", e->where, e->val);
       c->funding = e->val[0] == 't';
+    } else if (strcmp(k, "ivol_proxy") == 0) {
+      if ((st = need_value(e, err))) break;
+      if (strcmp(e->val, "none") && strcmp(e->val, "ewma"))
+        st = im_err_set(err, IM_EINVAL, "%s: ivol_proxy: '%s' is not none or ewma", e->where, e->val);
+      c->ivol_proxy = strcmp(e->val, "ewma") == 0;
+    } else if (strcmp(k, "ivol_proxy_scale") == 0) {
+      if ((st = need_value(e, err))) break;
+      double d;
+      if (!im_parse_double(e->val, &d) || !(d > 0 && d < 100))
+        st = im_err_set(err, IM_EINVAL, "%s: ivol_proxy_scale: '%s' is not a number in (0, 100)",
+                        e->where, e->val);
+      else
+        c->ivol_proxy_scale = d;
     } else if (strcmp(k, "smile") == 0) {
       if ((st = need_value(e, err))) break;
       if (strcmp(e->val, "deribit") == 0)
@@ -475,7 +489,8 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
       st = model_key(c, e, k + 7, err);
     } else {
       st = im_err_set(err, IM_EINVAL,
-                      "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, funding, start, end, "
+                      "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, funding, ivol_proxy, "
+                      "ivol_proxy_scale, start, end, "
                       "tiles.*, models.*)",
                       e->where, k);
     }
@@ -486,6 +501,8 @@ static im_status interpret(const kvlist *l, im_config *c, im_err *err) {
     c->models[i].seed = (uint64_t)c->seed;
     c->models[i].smile = c->smile;
     c->models[i].funding = (int32_t)c->funding;
+    c->models[i].ivol_proxy = (int32_t)c->ivol_proxy;
+    c->models[i].ivol_scale = c->ivol_proxy_scale;
     for (int j = 0; j < N_KIND_PARAMS; j++)
       if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
         return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
