@@ -81,7 +81,12 @@ struct im_model_state {
   double *ratio;    /* [n_und][n_days] NaN if undefined. hs: close[k]/close[k-h];
                        fhs: the devolatilised h-day move Z_k; ewma: log-move r_k */
   double *sigf;     /* fhs: [n_und][n_days] volatility forecast for day t+1 made at t */
-  double *vratio;   /* [n_und][n_days] ivol[k]/ivol[k-h], NaN if undefined (options) */
+  double *vratio;   /* [n_und][n_days] options: hs, fhs ivol[k]/ivol[k-h]; ewma_*, mc_t the
+                       daily log-change ln(ivol[k]/ivol[k-1]); NaN if undefined */
+  double *ivol;     /* [n_und][n_days] ATM implied vol the model uses: the market's, with
+                       the proxy filled in where it has none (ivol_proxy); NULL if no options */
+  size_t nf;        /* covariance factors (ewma_*, mc_t): n_und spot log-moves, then, when
+                       the book holds options, n_und implied-vol log-changes */
   size_t n_opt;     /* option instruments of the book */
   uint32_t *opt_list; /* [n_opt] their book instrument indices */
   size_t *opt_start;  /* [n_port+1] option positions of each portfolio */
@@ -114,16 +119,18 @@ struct im_model_scratch {
   int64_t *k0;       /* [n_sig] window start day per signature, -1 if none */
   int8_t *gathered;  /* [n_sig] gather list built for the current date */
   int64_t kmin;      /* the first scenario day of the current tile date's span */
-  double *cov;       /* ewma, mc_t: [n_sig][n_und][n_und] covariance of the current date */
+  double *cov;       /* ewma, mc_t: [n_sig][nf][nf] covariance of the current date */
   double *orow;      /* [n_opt][lmax] unit scenario P&L of each option instrument */
   /* mc_t */
   gsl_rng *rng;
-  double *z;         /* [paths][n_und] standard normals of the current date */
+  double *z;         /* [paths][nf] standard normals of the current date (spot, then vol) */
   double *chi;       /* [paths] chi-square draws of the current date */
   int64_t z_date;    /* the date z and chi hold, -1 none */
-  double *mv;        /* [MC_SLOTS][n_und][paths] simulated moves exp(X) - 1 */
+  double *mv;        /* [MC_SLOTS][nf][paths] simulated moves exp(X) - 1 (spot, then vol) */
+  double *mc_orow;   /* [n_opt][paths] unit P&L of each option instrument on the paths */
+  int64_t *mc_otag;  /* [n_opt] (date * n_sig + signature) mc_orow holds, -1 none */
   int64_t *mv_tag;   /* [MC_SLOTS] (date * n_sig + signature) held, -1 none */
-  gsl_matrix *chol;  /* n_und x n_und workspace */
+  gsl_matrix *chol;  /* nf x nf workspace */
 };
 
 static const char *const kind_names[IM_MODEL_KINDS] = {"hs", "fhs", "ewma_normal", "ewma_t",
@@ -147,6 +154,10 @@ static int is_parametric(im_model_kind k) { return k == IM_MODEL_EWMA_NORMAL || 
 /* Kinds built on the EWMA covariance of daily log-moves. */
 static int uses_cov(im_model_kind k) { return is_parametric(k) || k == IM_MODEL_MC_T; }
 
+/* The signature bit of covariance factor f: spot of u = f, or the implied
+ * vol of u = f - nu. */
+static unsigned factor_bit(size_t f, size_t nu) { return (unsigned)(f < nu ? f : 32 + (f - nu)); }
+
 /* Cached simulated moves of mc_t: a few signatures per date. */
 #define MC_SLOTS 8
 
@@ -163,7 +174,7 @@ static double grid_loss(const im_model_state *s, size_t p, size_t u, size_t t, d
   for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
     const im_instrument *in = &s->book->instr[s->opt_list[s->opt_row[j]]];
     if (in->und != u) continue;
-    const double s0 = s->mkt->close[u * nd + t], atm = s->mkt->ivol[u * nd + t];
+    const double s0 = s->mkt->close[u * nd + t], atm = s->ivol[u * nd + t];
     const double k = in->money * s0, tau = in->tenor / 365.0;
     loss -= s->opt_qty[j] * (option_value(s, in, s0 * (1 + x), atm * (1 + vx), k, tau) -
                              option_value(s, in, s0, atm, k, tau));
@@ -212,6 +223,8 @@ im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) 
                       (int)md->window);
   if (im_model_has_apc(md) && md->kind != IM_MODEL_HS && md->kind != IM_MODEL_FHS)
     return im_err_set(err, IM_EINVAL, "apc_*: anti-procyclicality layers need kind hs or fhs");
+  if (md->ivol_proxy && !(md->ivol_scale > 0 && md->ivol_scale < 100))
+    return im_err_set(err, IM_EINVAL, "ivol_proxy_scale: %g is not a positive ratio", md->ivol_scale);
   if (md->apc_stress && md->stress_start > md->stress_end)
     return im_err_set(err, IM_EINVAL, "stress_start: after stress_end");
   const size_t burn = md->kind == IM_MODEL_FHS ? IM_FHS_BURN_IN + 1 : 0;
@@ -275,11 +288,33 @@ static void fhs_filter(const double *c, size_t nd, size_t h, double lambda, doub
   }
 }
 
+/* EWMA(lambda) volatility of the daily log-moves at the close of each day k,
+ * from the returns of days <= k: the fhs filter's forecast (started as the
+ * mean square of the first IM_FHS_BURN_IN returns; NaN before; a missing
+ * close leaves it where it was). */
+static void ewma_vol(const double *c, size_t nd, double lambda, double *out) {
+  double var = NAN, sum = 0;
+  size_t seen = 0;
+  for (size_t k = 0; k < nd; k++) {
+    const double r = k >= 1 ? log(c[k] / c[k - 1]) : NAN;
+    if (!isnan(r)) {
+      if (seen < IM_FHS_BURN_IN) {
+        sum += r * r;
+        if (++seen == IM_FHS_BURN_IN) var = sum / IM_FHS_BURN_IN;
+      } else {
+        var = lambda * var + (1 - lambda) * r * r;
+      }
+    }
+    out[k] = sqrt(var);
+  }
+}
+
 void im_model_state_free(im_model_state *s) {
   if (!s) return;
   free(s->ratio);
   free(s->sigf);
   free(s->vratio);
+  free(s->ivol);
   free(s->opt_list);
   free(s->opt_start);
   free(s->opt_row);
@@ -372,25 +407,33 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
       return st;
     }
   if (s->n_opt > 0) {
-    if (model->kind != IM_MODEL_HS && model->kind != IM_MODEL_FHS && model->kind != IM_MODEL_GRID) {
-      st = im_err_set(err, IM_EINVAL,
-                      "kind: %s does not price option positions yet (hs, fhs and grid do)",
-                      im_model_kind_name(model->kind));
-      im_model_state_free(s);
-      return st;
-    }
-    if (!mkt->ivol) {
+    if (!mkt->ivol && !model->ivol_proxy) {
       st = im_err_set(err, IM_EINVAL,
                       "the portfolios hold options but the market file has no implied vols "
-                      "(imvar import --ivol BTC=btc_dvol_daily.csv ...)");
+                      "(imvar import --ivol BTC=btc_dvol_daily.csv ..., or ivol_proxy: ewma)");
       im_model_state_free(s);
       return st;
     }
-    if (!(s->vratio = malloc(nu * nd * sizeof *s->vratio))) goto nomem;
+    s->vratio = malloc(nu * nd * sizeof *s->vratio);
+    s->ivol = malloc(nu * nd * sizeof *s->ivol);
+    if (!s->vratio || !s->ivol) goto nomem;
+    for (size_t i = 0; i < nu * nd; i++) s->ivol[i] = mkt->ivol ? mkt->ivol[i] : NAN;
+    if (model->ivol_proxy) { /* fill the days without implied vol; days <= k only */
+      for (size_t u = 0; u < nu; u++) {
+        ewma_vol(mkt->close + u * nd, nd, IM_IVOL_PROXY_LAMBDA, s->vratio + u * nd);
+        for (size_t k = 0; k < nd; k++)
+          if (isnan(s->ivol[u * nd + k]))
+            s->ivol[u * nd + k] = model->ivol_scale * sqrt(365.0) * s->vratio[u * nd + k];
+      }
+    }
+    const double *iv = s->ivol;
     for (size_t u = 0; u < nu; u++)
       for (size_t k = 0; k < nd; k++)
-        s->vratio[u * nd + k] = k >= h ? mkt->ivol[u * nd + k] / mkt->ivol[u * nd + k - h] : NAN;
+        s->vratio[u * nd + k] = uses_cov(model->kind)
+                                    ? (k >= 1 ? log(iv[u * nd + k] / iv[u * nd + k - 1]) : NAN)
+                                    : (k >= h ? iv[u * nd + k] / iv[u * nd + k - h] : NAN);
   }
+  s->nf = uses_cov(model->kind) && s->n_opt > 0 ? 2 * nu : nu;
 
   /* Distinct signatures in order of first appearance (deterministic). */
   for (size_t p = 0; p < np; p++) {
@@ -489,18 +532,22 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
     w->loss = malloc(s->lmax * sizeof *w->loss);
     w->gather = malloc(nsig * s->lmax * sizeof *w->gather);
   }
-  const size_t nu = s->mkt->n_und;
-  w->cov = uses_cov(s->model.kind) ? malloc(nsig * nu * nu * sizeof *w->cov) : NULL;
+  const size_t nf = s->nf;
+  w->cov = uses_cov(s->model.kind) ? malloc(nsig * nf * nf * sizeof *w->cov) : NULL;
   w->z_date = -1;
   w->orow = malloc((s->n_opt ? s->n_opt : 1) * s->lmax * sizeof *w->orow);
   if (s->model.kind == IM_MODEL_MC_T) {
     const size_t np = (size_t)s->model.paths;
     w->rng = gsl_rng_alloc(im_rng_philox);
-    w->z = malloc(np * nu * sizeof *w->z);
+    w->z = malloc(np * nf * sizeof *w->z);
     w->chi = malloc(np * sizeof *w->chi);
-    w->mv = malloc(MC_SLOTS * nu * np * sizeof *w->mv);
+    w->mv = malloc(MC_SLOTS * nf * np * sizeof *w->mv);
     w->mv_tag = malloc(MC_SLOTS * sizeof *w->mv_tag);
-    w->chol = gsl_matrix_alloc(nu, nu);
+    w->chol = gsl_matrix_alloc(nf, nf);
+    w->mc_orow = malloc((s->n_opt ? s->n_opt : 1) * np * sizeof *w->mc_orow);
+    w->mc_otag = malloc((s->n_opt ? s->n_opt : 1) * sizeof *w->mc_otag);
+    if (w->mc_otag)
+      for (size_t i = 0; i < s->n_opt; i++) w->mc_otag[i] = -1;
     free(w->loss);
     w->loss = malloc((np > win ? np : win) * sizeof *w->loss);
     if (w->mv_tag)
@@ -508,7 +555,8 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
   }
   if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered || !w->orow ||
       (uses_cov(s->model.kind) && !w->cov) ||
-      (s->model.kind == IM_MODEL_MC_T && (!w->rng || !w->z || !w->chi || !w->mv || !w->mv_tag || !w->chol))) {
+      (s->model.kind == IM_MODEL_MC_T && (!w->rng || !w->z || !w->chi || !w->mv || !w->mv_tag || !w->chol ||
+                                            !w->mc_orow || !w->mc_otag))) {
     im_model_scratch_free(w);
     return NULL;
   }
@@ -530,17 +578,20 @@ void im_model_scratch_free(im_model_scratch *w) {
   free(w->chi);
   free(w->mv);
   free(w->mv_tag);
+  free(w->mc_orow);
+  free(w->mc_otag);
   if (w->chol) gsl_matrix_free(w->chol);
   free(w);
 }
 
 /* Underlyings with a close at day t. */
 /* Risk factors with a value at day t: spot closes, and implied vols. */
-static uint64_t present_at(const im_market *mkt, size_t t) {
+static uint64_t present_at(const im_model_state *s, size_t t) {
+  const im_market *mkt = s->mkt;
   uint64_t m = 0;
   for (size_t u = 0; u < mkt->n_und; u++) {
     if (!isnan(mkt->close[u * mkt->n_days + t])) m |= UINT64_C(1) << u;
-    if (mkt->ivol && !isnan(mkt->ivol[u * mkt->n_days + t])) m |= UINT64_C(1) << (32 + u);
+    if (s->ivol && !isnan(s->ivol[u * mkt->n_days + t])) m |= UINT64_C(1) << (32 + u);
   }
   return m;
 }
@@ -571,9 +622,12 @@ static double realised_pnl(const im_model_state *s, size_t p, size_t t) {
     const double s0 = mkt->close[u * nd + t], s1 = mkt->close[u * nd + t1];
     const double k = in->money * s0, tau0 = in->tenor / 365.0;
     const double tau1 = (in->tenor - s->model.horizon) / 365.0;
-    const double v0 = option_value(s, in, s0, mkt->ivol[u * nd + t], k, tau0);
+    /* No implied vol at t (or at t+h before expiry): not observed (Black-76
+     * at a NaN vol would fall back to the intrinsic value). */
+    if (isnan(s->ivol[u * nd + t]) || (tau1 > 0 && isnan(s->ivol[u * nd + t1]))) return NAN;
+    const double v0 = option_value(s, in, s0, s->ivol[u * nd + t], k, tau0);
     /* Expired within the horizon: intrinsic value, no vol needed. */
-    const double v1 = tau1 > 0 ? option_value(s, in, s1, mkt->ivol[u * nd + t1], k, tau1)
+    const double v1 = tau1 > 0 ? option_value(s, in, s1, s->ivol[u * nd + t1], k, tau1)
                                : im_black76(s1, k, 0, 0, in->kind == IM_CALL);
     pnl += s->opt_qty[j] * (v1 - v0);
   }
@@ -627,21 +681,27 @@ static void window_losses(const im_model_state *s, im_model_scratch *w, size_t p
 static const double *ewma_cov(const im_model_state *s, im_model_scratch *w, size_t t, uint32_t sj,
                               size_t k0) {
   const im_market *mkt = s->mkt;
-  const size_t nu = mkt->n_und, nd = mkt->n_days, win = (size_t)s->model.window;
-  double *cov = w->cov + (size_t)sj * nu * nu;
+  const size_t nu = mkt->n_und, nd = mkt->n_days, win = (size_t)s->model.window, nf = s->nf;
+  double *cov = w->cov + (size_t)sj * nf * nf;
   if (!w->gathered[sj]) {
     const uint32_t *cum = s->cum + sj * (nd + 1);
     const uint64_t sig = s->sig[sj];
     const double lam = s->model.lambda, norm = (1 - lam) / (1 - pow(lam, (double)win));
-    memset(cov, 0, nu * nu * sizeof *cov);
+    memset(cov, 0, nf * nf * sizeof *cov);
+    /* The signature's factors: spot log-moves (bit u), vol log-changes (bit 32 + u). */
+    size_t idx[2 * IM_MAX_UNDERLYINGS], m = 0;
+    const double *row[2 * IM_MAX_UNDERLYINGS];
+    for (size_t f = 0; f < nf; f++)
+      if (sig >> factor_bit(f, nu) & 1) {
+        row[m] = f < nu ? s->ratio + f * nd : s->vratio + (f - nu) * nd;
+        idx[m++] = f;
+      }
     double wgt = norm;
     for (size_t k = t + 1; k-- > k0;) { /* most recent first: weight norm lambda^i */
       if (cum[k + 1] == cum[k]) continue; /* not usable */
-      for (size_t a = 0; a < nu; a++) {
-        if (!(sig >> a & 1)) continue;
-        const double ra = s->ratio[a * nd + k];
-        for (size_t b = a; b < nu; b++)
-          if (sig >> b & 1) cov[a * nu + b] += wgt * ra * s->ratio[b * nd + k];
+      for (size_t a = 0; a < m; a++) {
+        const double ra = row[a][k];
+        for (size_t b = a; b < m; b++) cov[idx[a] * nf + idx[b]] += wgt * ra * row[b][k];
       }
       wgt *= lam;
     }
@@ -654,8 +714,9 @@ static const double *ewma_cov(const im_model_state *s, im_model_scratch *w, size
 static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
                             uint32_t sj, size_t k0) {
   const im_market *mkt = s->mkt;
-  const size_t nu = mkt->n_und, nd = mkt->n_days;
+  const size_t nd = mkt->n_days;
   const double *cov = ewma_cov(s, w, t, sj, k0);
+  const size_t nf = s->nf;
   double var = 0;
   for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
     const size_t a = s->lin_und[i];
@@ -663,10 +724,94 @@ static double ewma_variance(const im_model_state *s, im_model_scratch *w, size_t
     for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
       const size_t b = s->lin_und[j];
       const double eb = s->lin_qs[j] * mkt->close[b * nd + t] + s->lin_qi[j];
-      var += ea * eb * (a <= b ? cov[a * nu + b] : cov[b * nu + a]);
+      var += ea * eb * (a <= b ? cov[a * nf + b] : cov[b * nf + a]);
     }
   }
   return var > 0 ? var : 0;
+}
+
+/* Delta-gamma-vega VaR or ES of portfolio p at t (ewma kinds, a portfolio
+ * holding options): model.h, "Options under ewma_normal and ewma_t". */
+static void ewma_dg(const im_model_state *s, im_model_scratch *w, size_t p, size_t t,
+                    uint32_t sj, size_t k0, size_t n_lev, const im_level *lev, const double *qs,
+                    double *v) {
+  const im_market *mkt = s->mkt;
+  const size_t nu = mkt->n_und, nd = mkt->n_days, nf = s->nf;
+  const double *cov = ewma_cov(s, w, t, sj, k0);
+  const uint64_t sig = s->sig[sj];
+  size_t idx[IM_DG_MAX], pos[IM_DG_MAX], m = 0, ng = 0;
+  for (size_t f = 0; f < nf; f++)
+    if (sig >> factor_bit(f, nu) & 1) {
+      pos[f] = m;
+      idx[m++] = f;
+      ng += f < nu; /* spot factors come first: they carry the gamma */
+    }
+  double b[IM_DG_MAX] = {0}, g[IM_DG_MAX] = {0}, theta = 0;
+  for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
+    const size_t u = s->lin_und[i];
+    b[pos[u]] += s->lin_qs[i] * mkt->close[u * nd + t] + s->lin_qi[i];
+  }
+  for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
+    const im_instrument *in = &s->book->instr[s->opt_list[s->opt_row[j]]];
+    const size_t u = in->und;
+    const double q = s->opt_qty[j], s0 = mkt->close[u * nd + t], atm0 = s->ivol[u * nd + t];
+    const double k = in->money * s0, tau0 = in->tenor / 365.0;
+    const double tau1 = (in->tenor - s->model.horizon) / 365.0;
+    const double sm = im_smile_factor(&s->model.smile, k / s0, tau0);
+    double delta, gamma, vega;
+    im_black76_greeks(s0, k, atm0 * sm, tau0, in->kind == IM_CALL, &delta, &gamma, &vega);
+    b[pos[u]] += q * delta * s0;              /* dV/d ln S */
+    g[pos[u]] += q * gamma * s0 * s0;         /* S^2 d2V/dS2 */
+    b[pos[nu + u]] += q * vega * sm * atm0;   /* dV/d ln ATM, smile factor held */
+    const double v0 = option_value(s, in, s0, atm0, k, tau0);
+    const double v1 = tau1 > 0 ? option_value(s, in, s0, atm0, k, tau1)
+                               : im_black76(s0, k, 0, 0, in->kind == IM_CALL);
+    theta += q * (v1 - v0); /* ageing by h days at unchanged spot and vol */
+  }
+  double c[IM_DG_MAX * IM_DG_MAX], kap[4];
+  const double h = (double)s->model.horizon;
+  for (size_t a = 0; a < m; a++)
+    for (size_t e = a; e < m; e++)
+      c[a * m + e] = c[e * m + a] = h * cov[idx[a] * nf + idx[e]];
+  im_dg_cumulants(m, c, b, g, ng, theta, kap);
+  const double mean = -kap[0]; /* of the loss */
+  const double sd = sqrt(kap[1]), skew = -kap[2] / (kap[1] * sd), exk = kap[3] / (kap[1] * kap[1]);
+  for (size_t l = 0; l < n_lev; l++) {
+    if (!(kap[1] > 0)) {
+      v[l] = mean;
+      continue;
+    }
+    const int es = lev[l].measure == IM_MEASURE_ES;
+    const double z = gsl_cdf_ugaussian_Pinv(lev[l].confidence);
+    const double f = (!es && fabs(z) < 1e-12) ? 1 : im_cf_factor(z, skew, exk, es);
+    v[l] = mean + sd * qs[l] * f;
+  }
+}
+
+/* Unit P&L on the mc_t paths of option instrument o (its underlying's spot
+ * moved to s e^x, its ATM vol to atm e^y, aged h days; intrinsic at expiry),
+ * for the moves mv of signature sj at date t; computed once per (t, sj). */
+static const double *mc_option_row(const im_model_state *s, im_model_scratch *w, size_t t,
+                                   uint32_t sj, size_t o, const double *mv) {
+  const int64_t tag = (int64_t)t * (int64_t)s->n_sig + sj;
+  const size_t np = (size_t)s->model.paths, nu = s->mkt->n_und, nd = s->mkt->n_days;
+  double *row = w->mc_orow + o * np;
+  if (w->mc_otag[o] == tag) return row;
+  const im_instrument *in = &s->book->instr[s->opt_list[o]];
+  const size_t u = in->und;
+  const double s0 = s->mkt->close[u * nd + t], atm0 = s->ivol[u * nd + t];
+  const double k = in->money * s0, tau0 = in->tenor / 365.0;
+  const double tau1 = (in->tenor - s->model.horizon) / 365.0;
+  const double v0 = option_value(s, in, s0, atm0, k, tau0);
+  const double *dx = mv + u * np, *dy = mv + (nu + u) * np;
+  for (size_t j = 0; j < np; j++) {
+    const double s1 = s0 * (1 + dx[j]);
+    const double v1 = tau1 > 0 ? option_value(s, in, s1, atm0 * (1 + dy[j]), k, tau1)
+                               : im_black76(s1, k, 0, 0, in->kind == IM_CALL);
+    row[j] = v1 - v0;
+  }
+  w->mc_otag[o] = tag;
+  return row;
 }
 
 /* Scenario moves over days kmin..t of every underlying in `used` (relative
@@ -693,11 +838,12 @@ static void build_moves(const im_model_state *s, im_model_scratch *w, size_t t, 
     }
     /* Unit scenario P&L of every option instrument the tile needs: spot from
      * the moves above, ATM vol by the same day's change, aged by h days. */
-    for (size_t o = 0; o < s->n_opt && span > 0 && s->model.kind != IM_MODEL_GRID; o++) {
+    for (size_t o = 0; o < s->n_opt && span > 0 && s->model.kind != IM_MODEL_GRID &&
+                       !uses_cov(s->model.kind); o++) {
       const im_instrument *in = &s->book->instr[s->opt_list[o]];
       const size_t u = in->und;
       if (!(used >> u & 1) || !(used >> (32 + u) & 1) || !(present >> (32 + u) & 1)) continue;
-      const double s0 = mkt->close[u * nd + t], atm0 = mkt->ivol[u * nd + t];
+      const double s0 = mkt->close[u * nd + t], atm0 = s->ivol[u * nd + t];
       const double k = in->money * s0, tau0 = in->tenor / 365.0;
       const double tau1 = (in->tenor - s->model.horizon) / 365.0;
       const double v0 = option_value(s, in, s0, atm0, k, tau0);
@@ -715,12 +861,15 @@ static void build_moves(const im_model_state *s, im_model_scratch *w, size_t t, 
 /* The standard normals and chi-square draws of every path at date t. */
 static void mc_draws(const im_model_state *s, im_model_scratch *w, size_t t) {
   if (w->z_date == (int64_t)t) return;
-  const size_t nu = s->mkt->n_und, np = (size_t)s->model.paths;
+  const size_t nu = s->mkt->n_und, nf = s->nf, np = (size_t)s->model.paths;
   const uint32_t purpose = im_rng_hash(s->model.name);
   for (size_t i = 0; i < np; i++) {
+    /* Spot normals and the chi-square first, the vol normals after them: a
+     * linear book's draws do not depend on whether the book holds options. */
     im_rng_stream(w->rng, s->model.seed, purpose, (uint32_t)t, (uint32_t)i);
-    for (size_t u = 0; u < nu; u++) w->z[i * nu + u] = gsl_ran_ugaussian(w->rng);
+    for (size_t u = 0; u < nu; u++) w->z[i * nf + u] = gsl_ran_ugaussian(w->rng);
     w->chi[i] = gsl_ran_chisq(w->rng, s->model.nu);
+    for (size_t f = nu; f < nf; f++) w->z[i * nf + f] = gsl_ran_ugaussian(w->rng);
   }
   w->z_date = (int64_t)t;
 }
@@ -728,30 +877,30 @@ static void mc_draws(const im_model_state *s, im_model_scratch *w, size_t t) {
 /* Simulated moves exp(X) - 1 [n_und][paths] of signature sj at date t. */
 static const double *mc_moves(const im_model_state *s, im_model_scratch *w, size_t t, uint32_t sj,
                               size_t k0) {
-  const size_t nu = s->mkt->n_und, np = (size_t)s->model.paths;
+  const size_t nu = s->mkt->n_und, nf = s->nf, np = (size_t)s->model.paths;
   const int64_t tag = (int64_t)t * (int64_t)s->n_sig + sj;
-  double *mv = w->mv + (sj % MC_SLOTS) * nu * np;
+  double *mv = w->mv + (sj % MC_SLOTS) * nf * np;
   if (w->mv_tag[sj % MC_SLOTS] == tag) return mv;
   const double *cov = ewma_cov(s, w, t, sj, k0);
   mc_draws(s, w, t);
   /* Cholesky factor of h Sigma over the signature's underlyings; a tiny
    * ridge if it is only semi-definite (e.g. identical moves). */
   const uint64_t sig = s->sig[sj];
-  size_t idx[IM_MAX_UNDERLYINGS], m = 0;
-  for (size_t u = 0; u < nu; u++)
-    if (sig >> u & 1) idx[m++] = u;
+  size_t idx[2 * IM_MAX_UNDERLYINGS], m = 0;
+  for (size_t f = 0; f < nf; f++)
+    if (sig >> factor_bit(f, nu) & 1) idx[m++] = f;
   gsl_matrix_view a = gsl_matrix_submatrix(w->chol, 0, 0, m, m);
   double ridge = 0;
   for (int attempt = 0; attempt < 8; attempt++) {
     for (size_t i = 0; i < m; i++)
       for (size_t j = 0; j <= i; j++) {
-        double c = (double)s->model.horizon * cov[idx[j] * nu + idx[i]];
+        double c = (double)s->model.horizon * cov[idx[j] * nf + idx[i]];
         gsl_matrix_set(&a.matrix, i, j, c + (i == j ? ridge : 0));
         gsl_matrix_set(&a.matrix, j, i, c + (i == j ? ridge : 0));
       }
     if (gsl_linalg_cholesky_decomp1(&a.matrix) == GSL_SUCCESS) break;
     double tr = 0;
-    for (size_t i = 0; i < m; i++) tr += (double)s->model.horizon * cov[idx[i] * nu + idx[i]];
+    for (size_t i = 0; i < m; i++) tr += (double)s->model.horizon * cov[idx[i] * nf + idx[i]];
     ridge = ridge ? ridge * 100 : 1e-12 * (tr > 0 ? tr : 1);
   }
   const double dof = s->model.nu;
@@ -759,7 +908,7 @@ static const double *mc_moves(const im_model_state *s, im_model_scratch *w, size
     const double scale = sqrt((dof - 2) / w->chi[i]);
     for (size_t r = 0; r < m; r++) {
       double x = 0;
-      for (size_t c = 0; c <= r; c++) x += gsl_matrix_get(&a.matrix, r, c) * w->z[i * nu + idx[c]];
+      for (size_t c = 0; c <= r; c++) x += gsl_matrix_get(&a.matrix, r, c) * w->z[i * nf + idx[c]];
       mv[idx[r] * np + i] = expm1(x * scale);
     }
   }
@@ -790,7 +939,7 @@ void im_model_eval_levels(const im_model_state *s, im_model_scratch *w, size_t p
   for (size_t l = 0; l < n_lev && is_parametric(s->model.kind); l++)
     qs[l] = q_scale(&s->model, lev[l].confidence, lev[l].measure);
   for (size_t t = d0; t < d1; t++) {
-    const uint64_t present = present_at(mkt, t);
+    const uint64_t present = present_at(s, t);
     /* Window starts of the signatures in this tile, and the earliest. */
     for (size_t j = 0; j < s->n_sig; j++) {
       w->k0[j] = -2; /* not needed by this tile */
@@ -832,7 +981,14 @@ void im_model_eval_levels(const im_model_state *s, im_model_scratch *w, size_t p
           const double *d = mv + u * np;
           for (size_t j = 0; j < np; j++) loss[j] = (i == s->lin_start[p] ? 0.0 : loss[j]) + e * d[j];
         }
+        for (size_t i = s->opt_start[p]; i < s->opt_start[p + 1]; i++) {
+          const double q = s->opt_qty[i], *row = mc_option_row(s, w, t, sj, s->opt_row[i], mv);
+          for (size_t j = 0; j < np; j++) loss[j] -= q * row[j];
+        }
         for (size_t l = 0; l < n_lev; l++) v[l] = level_value(loss, np, &lev[l], w->top);
+      } else if (k0 >= 0 && is_parametric(s->model.kind) && s->opt_start[p + 1] > s->opt_start[p]) {
+        ewma_dg(s, w, p, t, sj, (size_t)k0, n_lev, lev, qs, v);
+        for (size_t l = 0; l < n_lev; l++) v[l] = v[l] > 0 ? v[l] : 0;
       } else if (k0 >= 0 && is_parametric(s->model.kind)) {
         const double sd = sqrt((double)s->model.horizon * ewma_variance(s, w, p, t, sj, (size_t)k0));
         for (size_t l = 0; l < n_lev; l++) v[l] = qs[l] * sd > 0 ? qs[l] * sd : 0;
@@ -886,7 +1042,7 @@ void im_model_apc_tile(const im_model_state *s, im_model_scratch *w, size_t p0, 
   const im_model *md = &s->model;
   const size_t nt = d1 - d0;
   for (size_t t = d0; t < d1; t++) {
-    const uint64_t present = present_at(s->mkt, t);
+    const uint64_t present = present_at(s, t);
     const int64_t lr0 = (int64_t)t - IM_APC_YEARS_DAYS + 1;
     const int64_t ss = md->stress_start - s->mkt->day0, se = md->stress_end - s->mkt->day0;
     const int stress_now = md->apc_stress && ss <= (int64_t)t;

@@ -49,6 +49,8 @@ typedef struct {
   uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model, date, path) */
   im_smile smile;    /* options: the smile on the ATM implied vol */
   int32_t funding;   /* 1: perpetuals accrue funding where the market has its history */
+  int32_t ivol_proxy; /* 1: days without implied vol take the EWMA realised-vol proxy */
+  double ivol_scale;  /* ivol_proxy: implied / realised vol ratio (IM_IVOL_PROXY_SCALE) */
   /* Anti-procyclicality (EMIR RTS 153/2013 art. 28; hs and fhs): */
   int32_t apc_buffer; /* 25% buffer, released as margin rises above its 10-year level */
   int32_t apc_stress; /* 25% weight on the stressed period [stress_start, stress_end] */
@@ -76,6 +78,66 @@ static inline int im_model_has_apc(const im_model *m) {
 #define IM_GRID_N_EXTENDED 8
 extern const double im_grid_ext_move[IM_GRID_N_EXTENDED];
 extern const double im_grid_ext_weight[IM_GRID_N_EXTENDED];
+
+/* Options under the parametric kinds (ewma_normal, ewma_t): delta-gamma-vega.
+ *
+ * Factors: f = (x, y), x_u the h-day log-move of the spot of each underlying u
+ * the portfolio holds and y_u the h-day log-change of its ATM implied vol
+ * (ln DVOL_t+h/DVOL_t, for underlyings it holds options on), f ~ N(0, h Sigma)
+ * with Sigma the EWMA covariance of the daily moves (x and y together, over
+ * the same W usable days: spot-vol correlation kept).
+ *
+ * Greeks at t, per option (Black-76 at zero rates, vol sigma = atm x
+ * smile(K/S_t, tau), the smile factor held at its as-of value, i.e. sticky
+ * strike for the Greeks): Delta = N(d1) (call) or N(d1) - 1 (put),
+ * Gamma = phi(d1) / (S sigma sqrt(tau)), vega = S phi(d1) sqrt(tau) per unit
+ * of sigma. The P&L of the portfolio over h days is the quadratic form
+ *   Q = theta + sum_u b_u x_u + 1/2 sum_u G_u x_u^2 + sum_u V_u y_u,
+ *   b_u = E_u + sum q Delta S_u   (E_u the linear USD exposure, as the linear
+ *                                  model has it; q coins of each option),
+ *   G_u = sum q Gamma S_u^2,
+ *   V_u = sum q vega x smile x atm_u  (dV/d ln atm: vol log-change y),
+ *   theta = sum q [V(S, atm, tau - h) - V(S, atm, tau)]  (exact ageing at
+ *          unchanged spot and vol; the intrinsic value when tau <= h).
+ * Its cumulants k1..k4 are exact for normal f (im_dg_cumulants, risk.h). The
+ * loss L = -Q has mean -k1, s.d. sqrt(k2), skewness -k3/k2^1.5 and excess
+ * kurtosis k4/k2^2, and
+ *   VaR = -k1 + sqrt(k2) q_a (z_cf / z),  ES = -k1 + sqrt(k2) e_a m_cf
+ * with z = Phi^-1(a), z_cf the Cornish-Fisher quantile and m_cf the modified
+ * ES factor (im_cf_factor); q_a, e_a are the quantile and tail mean of the
+ * model's unit-variance distribution (normal, or Student-t for ewma_t: the t
+ * enters as the ratio of its quantile to the normal's, as in the linear case).
+ * Without options (G = V = theta = 0) this is exactly the linear result.
+ *
+ * Limits: second order in the moves (no vanna, volga or higher terms; the
+ * smile's move with spot is left out of Delta and Gamma), so large h-day
+ * moves of short-dated or near-expiry options are poorly captured (an option
+ * expiring within the horizon contributes its intrinsic value through theta
+ * but its Greeks are those at t); the Cornish-Fisher expansion is accurate
+ * for moderate skewness and kurtosis only, is not monotone in a for large
+ * ones (roughly |skew| > 1 or excess kurtosis > 6), and under-states the
+ * tail of a strongly short-gamma book; mc_t with full revaluation is the
+ * reference (tests/core: small-vol, short-horizon agreement). At a
+ * confidence of 0.5 (z = 0) the VaR correction is not applied.
+ *
+ * mc_t with options: the same factors (x, y) drawn as a multivariate t with
+ * covariance h Sigma; each path moves spot to S e^x and the ATM vol to
+ * atm e^y and revalues every option with Black-76 aged h days (intrinsic at
+ * expiry). The vol normals of a path are drawn after its spot normals and
+ * chi-square, in the same (seed, model, date, path) stream.
+ *
+ * Implied-vol proxy (ivol_proxy): where the market has no implied vol for an
+ * underlying on a day k, atm_k = ivol_scale x sqrt(365) x sigma_k, sigma_k the
+ * EWMA(IM_IVOL_PROXY_LAMBDA) volatility of the daily log-moves of days <= k
+ * (the fhs filter: started on the first IM_FHS_BURN_IN returns, NaN before).
+ * Days with implied vol keep it; where proxy and implied days meet, the
+ * implied-vol move of that day mixes the two. */
+#define IM_IVOL_PROXY_LAMBDA 0.94
+/* The default ivol_scale: mean DVOL / mean EWMA(0.94) realised vol (x sqrt(365))
+ * over the 3,664 BTC and ETH days with both, 2021-03-24 .. 2026-03-29, of the
+ * shipped data (scripts/ivol_proxy_scale.py: BTC 1.1519, ETH 1.0496, pooled
+ * 1.0932). */
+#define IM_IVOL_PROXY_SCALE 1.0932
 
 /* Parses a kind name ("hs", "fhs", "ewma_normal", "ewma_t", "grid", "mc_t"); -1 if unknown. */
 int im_model_kind_parse(const char *name);

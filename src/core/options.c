@@ -17,6 +17,20 @@ double im_black76(double f, double k, double sigma, double tau, int call) {
               : k * gsl_cdf_ugaussian_P(-d2) - f * gsl_cdf_ugaussian_P(-d1);
 }
 
+void im_black76_greeks(double f, double k, double sigma, double tau, int call, double *delta,
+                       double *gamma, double *vega) {
+  if (!(tau > 0) || !(sigma > 0)) {
+    *delta = call ? (f > k ? 1 : 0) : (f < k ? -1 : 0);
+    *gamma = *vega = 0;
+    return;
+  }
+  const double sd = sigma * sqrt(tau), d1 = log(f / k) / sd + 0.5 * sd;
+  const double pdf = 0.39894228040143268 * exp(-0.5 * d1 * d1); /* phi(d1) */
+  *delta = call ? gsl_cdf_ugaussian_P(d1) : gsl_cdf_ugaussian_P(d1) - 1;
+  *gamma = pdf / (f * sd);
+  *vega = f * pdf * sqrt(tau);
+}
+
 double im_smile_factor(const im_smile *s, double k_over_f, double tau) {
   if (!(tau > 0)) return 1;
   const double x = log(k_over_f) / sqrt(tau);

@@ -13,6 +13,16 @@
  * or sigma <= 0 the intrinsic value. */
 double im_black76(double f, double k, double sigma, double tau, int call);
 
+/* Black-76 Greeks at zero rates of one call or put on one unit: with
+ * d1 = ln(f/k)/(sigma sqrt(tau)) + sigma sqrt(tau)/2,
+ *   delta = N(d1) (call) or N(d1) - 1 (put), dV/df;
+ *   gamma = phi(d1) / (f sigma sqrt(tau)), d2V/df2 (call and put);
+ *   vega  = f phi(d1) sqrt(tau), dV/dsigma per unit of volatility.
+ * At tau <= 0 or sigma <= 0: delta of the intrinsic value (1, -1 or 0 in the
+ * money, 0 out of it), gamma = vega = 0. */
+void im_black76_greeks(double f, double k, double sigma, double tau, int call, double *delta,
+                       double *gamma, double *vega);
+
 /* Smile: sigma(K) = atm * max(IM_SMILE_FLOOR, 1 + a x + b x^2) with
  * x = ln(K/F) / sqrt(tau): skew a and curvature b in standardised moneyness,
  * so one pair of numbers spans tenors. */

@@ -196,3 +196,55 @@ double im_es(double *loss, size_t w, double conf, double *top) {
   for (size_t i = 0; i < whole; i++) s += top[i];
   return (s + (m - (double)whole) * top[whole]) / m;
 }
+
+void im_dg_cumulants(size_t n, const double *c, const double *b, const double *g, size_t ng,
+                     double theta, double k[4]) {
+  double cb[IM_DG_MAX], acb[IM_DG_MAX], cacb[IM_DG_MAX];
+  double m[IM_DG_MAX * IM_DG_MAX], m2[IM_DG_MAX * IM_DG_MAX];
+  for (size_t i = 0; i < n; i++) {
+    double x = 0;
+    for (size_t j = 0; j < n; j++) x += c[i * n + j] * b[j];
+    cb[i] = x;
+  }
+  double bcb = 0, q3 = 0, q4 = 0;
+  for (size_t i = 0; i < n; i++) {
+    bcb += b[i] * cb[i];
+    acb[i] = i < ng ? g[i] * cb[i] : 0;
+    q3 += cb[i] * acb[i];
+  }
+  for (size_t i = 0; i < n; i++) {
+    double x = 0;
+    for (size_t j = 0; j < n; j++) x += c[i * n + j] * acb[j];
+    cacb[i] = x;
+  }
+  for (size_t i = 0; i < n; i++) q4 += acb[i] * cacb[i];
+  /* M = AC, M2 = M M; traces of M, M^2, M^3, M^4. */
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) m[i * n + j] = i < ng ? g[i] * c[i * n + j] : 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      double x = 0;
+      for (size_t l = 0; l < n; l++) x += m[i * n + l] * m[l * n + j];
+      m2[i * n + j] = x;
+    }
+  double t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+  for (size_t i = 0; i < n; i++) {
+    t1 += m[i * n + i];
+    for (size_t j = 0; j < n; j++) {
+      t2 += m[i * n + j] * m[j * n + i];
+      t3 += m2[i * n + j] * m[j * n + i];
+      t4 += m2[i * n + j] * m2[j * n + i];
+    }
+  }
+  k[0] = theta + 0.5 * t1;
+  k[1] = bcb + 0.5 * t2;
+  k[2] = 3 * q3 + t3;
+  k[3] = 12 * q4 + 3 * t4;
+}
+
+double im_cf_factor(double z, double s, double x, int es) {
+  if (es) return 1 + s * z / 6 + x * (z * z - 1) / 24 - s * s * (2 * z * z - 1) / 36;
+  const double zcf = z + (z * z - 1) * s / 6 + (z * z * z - 3 * z) * x / 24 -
+                     (2 * z * z * z - 5 * z) * s * s / 36;
+  return zcf / z;
+}

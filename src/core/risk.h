@@ -41,4 +41,27 @@ double im_es_select(double *loss, size_t w, double conf);
 double im_var_sorted_ref(const double *loss, size_t w, double conf, double *scratch);
 double im_es_sorted_ref(const double *loss, size_t w, double conf, double *scratch);
 
+/* Delta-gamma(-vega) moments. The P&L Q = theta + b'f + 1/2 f'Af of factor
+ * moves f ~ N(0, C) (n factors, C symmetric row-major n x n), A = diag(g) on
+ * the first ng factors and zero elsewhere. Its cumulants (Mathai and Provost,
+ * Quadratic Forms in Random Variables, 1992, thm 3.2b.2), M = AC:
+ *   k1 = theta + tr(M) / 2
+ *   k2 = b'Cb + tr(M^2) / 2
+ *   k3 = 3 (Cb)'A(Cb) + tr(M^3)
+ *   k4 = 12 (Cb)'ACA(Cb) + 3 tr(M^4)
+ * (k_r = (r-1)!/2 tr(M^r) + r!/2 b'C M^(r-2) b). n <= IM_DG_MAX. */
+#define IM_DG_MAX 64
+void im_dg_cumulants(size_t n, const double *c, const double *b, const double *g, size_t ng,
+                     double theta, double k[4]);
+
+/* Cornish-Fisher multiplier of the standardised VaR or ES of a distribution
+ * with skewness s and excess kurtosis x, at the normal quantile z = Phi^-1(a):
+ *   VaR: z_cf / z, z_cf = z + (z^2-1) s/6 + (z^3-3z) x/24 - (2z^3-5z) s^2/36
+ *        (Cornish and Fisher 1938; the third-order expansion);
+ *   ES:  1 + s z/6 + x (z^2-1)/24 - s^2 (2z^2-1)/36, the tail mean of z_cf(Z)
+ *        over Z > z divided by the normal's phi(z)/(1-a) (Boudt, Peterson and
+ *        Croux 2008, "modified ES", from the normal's partial moments).
+ * Both are 1 when s = x = 0. z must not be 0 for VaR. */
+double im_cf_factor(double z, double s, double x, int es);
+
 #endif

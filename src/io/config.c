@@ -456,6 +456,8 @@ static im_status check_model(im_config *c, size_t i, im_err *err) {
   m->seed = (uint64_t)c->seed;
   m->smile = c->smile;
   m->funding = (int32_t)c->funding;
+  m->ivol_proxy = (int32_t)c->ivol_proxy;
+  m->ivol_scale = c->ivol_proxy_scale;
   for (int j = 0; j < N_KIND_PARAMS; j++)
     if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
       return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
@@ -633,6 +635,8 @@ static im_status calib_finish(const kvlist *l, im_config *c, im_calib *cal, im_e
     tmp->seed = c->seed;
     tmp->smile = c->smile;
     tmp->funding = c->funding;
+    tmp->ivol_proxy = c->ivol_proxy;
+    tmp->ivol_proxy_scale = c->ivol_proxy_scale;
     /* The kind first: whether the other parameters apply depends on it. */
     for (size_t j = 0; j <= n_axes && !st; j++) {
       const size_t a = j == 0 ? kind_axis : j - 1;
@@ -675,6 +679,7 @@ static im_status interpret(const kvlist *l, im_config *c, im_calib *cal, im_err 
   c->seed = 1;
   c->smile = im_smile_deribit;
   c->funding = 1;
+  c->ivol_proxy_scale = IM_IVOL_PROXY_SCALE;
   int have_market = 0, have_port = 0;
   im_status st = IM_OK;
   for (size_t i = 0; i < l->n && !st; i++) {
@@ -693,6 +698,19 @@ static im_status interpret(const kvlist *l, im_config *c, im_calib *cal, im_err 
       if (strcmp(e->val, "true") && strcmp(e->val, "false"))
         st = im_err_set(err, IM_EINVAL, "%s: funding: '%s' is not true or false", e->where, e->val);
       c->funding = e->val[0] == 't';
+    } else if (strcmp(k, "ivol_proxy") == 0) {
+      if ((st = need_value(e, err))) break;
+      if (strcmp(e->val, "none") && strcmp(e->val, "ewma"))
+        st = im_err_set(err, IM_EINVAL, "%s: ivol_proxy: '%s' is not none or ewma", e->where, e->val);
+      c->ivol_proxy = strcmp(e->val, "ewma") == 0;
+    } else if (strcmp(k, "ivol_proxy_scale") == 0) {
+      if ((st = need_value(e, err))) break;
+      double d;
+      if (!im_parse_double(e->val, &d) || !(d > 0 && d < 100))
+        st = im_err_set(err, IM_EINVAL, "%s: ivol_proxy_scale: '%s' is not a number in (0, 100)",
+                        e->where, e->val);
+      else
+        c->ivol_proxy_scale = d;
     } else if (strcmp(k, "smile") == 0) {
       if ((st = need_value(e, err))) break;
       if (strcmp(e->val, "deribit") == 0)
@@ -720,8 +738,8 @@ static im_status interpret(const kvlist *l, im_config *c, im_calib *cal, im_err 
       st = calib_key(cal, e, err);
     } else {
       st = im_err_set(err, IM_EINVAL,
-                      "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, funding, start, end, "
-                      "tiles.*, models.*%s)",
+                      "%s: unknown key '%s' (known: market, portfolios, output, seed, smile, funding, ivol_proxy, "
+                      "ivol_proxy_scale, start, end, tiles.*, models.*%s)",
                       e->where, k, cal ? ", calibrate.*" : "");
     }
   }
@@ -808,6 +826,10 @@ im_status im_config_write_model(const char *path, const im_config *cfg, const im
   fprintf(f, "market: %s\nportfolios: %s\nseed: %ld\nsmile: %s\nfunding: %s\n", cfg->market,
           cfg->portfolios, cfg->seed, cfg->smile.a == 0 && cfg->smile.b == 0 ? "flat" : "deribit",
           cfg->funding ? "true" : "false");
+  if (cfg->ivol_proxy) {
+    num(a, sizeof a, cfg->ivol_proxy_scale);
+    fprintf(f, "ivol_proxy: ewma\nivol_proxy_scale: %s\n", a);
+  }
   if (cfg->start_day != INT32_MIN) {
     im_date_format(cfg->start_day, b);
     fprintf(f, "start: %s\n", b);

@@ -23,6 +23,8 @@ typedef struct {
   long seed;                    /* for everything drawn at random; default 1 */
   im_smile smile;               /* options: deribit (fitted, default) or flat */
   int funding;                  /* perpetuals accrue funding (default true) */
+  int ivol_proxy;               /* options: 1 = EWMA realised-vol proxy where no implied vol */
+  double ivol_proxy_scale;      /* its implied / realised ratio (IM_IVOL_PROXY_SCALE) */
   long tile_portfolios;         /* 0 = chosen from the problem */
   long tile_dates;
   size_t n_models;

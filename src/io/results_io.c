@@ -131,6 +131,7 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   if (m->kind != IM_MODEL_HS) e |= im_h5_attr_double(g, "lambda", m->lambda);
   if (m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) e |= im_h5_attr_double(g, "nu", m->nu);
   if (m->kind == IM_MODEL_MC_T) e |= im_h5_attr_int(g, "paths", m->paths);
+  if (m->ivol_proxy) e |= im_h5_attr_double(g, "ivol_proxy_scale", m->ivol_scale);
   if (im_model_has_apc(m)) {
     char a[11], b[11];
     im_date_format(m->stress_start, a);

@@ -127,7 +127,7 @@ static void test_hs_option_book(void **state) {
   }
 }
 
-/* Options need implied vols, and only hs, fhs and grid price them. */
+/* Options need implied vols (or the proxy, test_dgamma.c), for every kind. */
 static void test_option_errors(void **state) {
   (void)state;
   static char und[1][IM_NAME_LEN] = {"BTC"};
