@@ -16,8 +16,8 @@ IMVAR_JOBS_DIR=${IMVAR_JOBS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 : "${IMVAR_MARKET_CSV:=}"
 : "${IMVAR_PORTFOLIOS:=}"
 : "${IMVAR_SET:=}"
-: "${IMVAR_GRID:=$IMVAR_JOBS_DIR/grid-example.txt}"
-: "${IMVAR_GRID_CHUNK:=1}"
+: "${IMVAR_CAL_CONFIG:=$IMVAR_ROOT/data/configs/calibrate.yaml}"
+: "${IMVAR_CAL_TASKS:=4}"
 : "${IMVAR_REQUEUE:=1}"
 
 imvar_log() { echo "[imvar-job $(date -u +%FT%TZ)] $*"; }
@@ -55,7 +55,7 @@ imvar_init() {
   IMVAR_OUT=$(imvar_abspath "$IMVAR_OUT")
   IMVAR_CONFIG=$(imvar_abspath "$IMVAR_CONFIG")
   IMVAR_MARKET=$(imvar_abspath "$IMVAR_MARKET")
-  IMVAR_GRID=$(imvar_abspath "$IMVAR_GRID")
+  IMVAR_CAL_CONFIG=$(imvar_abspath "$IMVAR_CAL_CONFIG")
   [ -z "$IMVAR_PORTFOLIOS" ] || IMVAR_PORTFOLIOS=$(imvar_abspath "$IMVAR_PORTFOLIOS")
   # Run inside an allocation: srun uses the job's tasks. Outside Slurm (bash
   # jobs/backtest.sbatch on a workstation): mpirun with IMVAR_NTASKS ranks.

@@ -2,7 +2,7 @@
 # Submits the imvar chain to Slurm and prints the job ids, one "name=id" a line:
 #
 #   backtest=ID    backtest.sbatch
-#   calibrate=ID   calibrate.sbatch, a job array: one task per IMVAR_GRID_CHUNK grid points
+#   calibrate=ID   calibrate.sbatch, a job array of IMVAR_CAL_TASKS chunks of the sweep
 #   merge=ID       calibrate-merge.sbatch, --dependency=afterok on the whole array
 #   report=ID      report.sbatch, --dependency=afterok on the backtest and the merge
 #
@@ -39,21 +39,17 @@ IMVAR_JOBS_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$IMVAR_JOBS_DIR/common.sh"
 imvar_init
 [ -r "$IMVAR_CONFIG" ] || imvar_die "IMVAR_CONFIG=$IMVAR_CONFIG: cannot read" 2
-: "${IMVAR_CAL_CONFIG:=$IMVAR_CONFIG}"
-IMVAR_CAL_CONFIG=$(imvar_abspath "$IMVAR_CAL_CONFIG")
-tasks=0 npoints=0
+tasks=0
 if [ "$calibrate" = 1 ]; then
-  [ -r "$IMVAR_GRID" ] || imvar_die "IMVAR_GRID=$IMVAR_GRID: cannot read" 2
-  [[ $IMVAR_GRID_CHUNK =~ ^[1-9][0-9]*$ ]] || imvar_die "IMVAR_GRID_CHUNK='$IMVAR_GRID_CHUNK' is not a positive count" 2
-  npoints=$(awk '!/^[[:space:]]*(#|$)/' "$IMVAR_GRID" | wc -l)
-  ((npoints > 0)) || imvar_die "$IMVAR_GRID: no grid point" 2
-  tasks=$(((npoints + IMVAR_GRID_CHUNK - 1) / IMVAR_GRID_CHUNK))
+  [ -r "$IMVAR_CAL_CONFIG" ] || imvar_die "IMVAR_CAL_CONFIG=$IMVAR_CAL_CONFIG: cannot read" 2
+  [[ $IMVAR_CAL_TASKS =~ ^[1-9][0-9]*$ ]] || imvar_die "IMVAR_CAL_TASKS='$IMVAR_CAL_TASKS' is not a positive count" 2
+  tasks=$IMVAR_CAL_TASKS
 fi
 [ "$dry" = 1 ] || mkdir -p "$IMVAR_OUT/logs"
 
 # The jobs read the same settings: export them (sbatch --export=ALL).
 export IMVAR_JOBS_DIR IMVAR_ROOT IMVAR_BIN IMVAR_OUT IMVAR_CONFIG IMVAR_CAL_CONFIG IMVAR_MARKET \
-  IMVAR_MARKET_CSV IMVAR_PORTFOLIOS IMVAR_SET IMVAR_GRID IMVAR_GRID_CHUNK IMVAR_REQUEUE \
+  IMVAR_MARKET_CSV IMVAR_PORTFOLIOS IMVAR_SET IMVAR_CAL_TASKS IMVAR_REQUEUE \
   IMVAR_MODULES IMVAR_SRUN_ARGS
 [ -z "${IMVAR_REPORT_HTML:-}" ] || export IMVAR_REPORT_HTML
 [ -z "${IMVAR_REPORT_INPUT:-}" ] || export IMVAR_REPORT_INPUT
@@ -135,6 +131,6 @@ rep=$(submit report "${rep_opts[@]}" "$IMVAR_JOBS_DIR/report.sbatch")
   echo "report=$rep"
 } | if [ "$dry" = 1 ]; then cat; else tee "$IMVAR_OUT/jobs.txt"; fi
 if [ "$calibrate" = 1 ]; then
-  echo "submit: calibration grid $IMVAR_GRID: $npoints points in $tasks array tasks" >&2
+  echo "submit: calibration $IMVAR_CAL_CONFIG in $tasks array tasks" >&2
 fi
 echo "submit: outputs under $IMVAR_OUT (logs in $logs); squeue -j ${bt}${cal:+,$cal,$merge},$rep" >&2

@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,19 @@ static const char help[] =
     "  -p, --progress        progress on stderr (default when stderr is a terminal)\n"
     "  -n, --top N           rows of the ranked table to print (default 15)\n"
     "  -q, --quiet           print only the recommendation\n"
-    "  -h, --help            this text\n";
+    "  -h, --help            this text\n"
+    "\n"
+    "SIGTERM or SIGINT stops every rank after its current item: nothing is written,\n"
+    "exit 75 (run it again; jobs/calibrate.sbatch requeues itself).\n";
+
+/* Set by SIGTERM (Slurm's --signal before the time limit, preemption) and
+ * SIGINT: stop after the current item, write nothing, exit 75. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
 
 /* "hs var 99% h2 W500 l0.94" */
 static void label(const im_model *m, char *buf, size_t len) {
@@ -244,9 +257,12 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     return IM_EXIT_USAGE;
   }
 
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
   im_err err = {""};
   im_job job;
   im_calib cal;
+  int interrupted = 0;
   memset(&job, 0, sizeof job);
   memset(&cal, 0, sizeof cal);
   char created[32] = "";
@@ -310,10 +326,13 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     if (!st) st = im_par_bcast_calib(comm, &cal, &err);
     MPI_Bcast(&progress, 1, MPI_INT, 0, comm);
     if (!st)
-      st = im_par_calibrate(comm, &job, &cal, (size_t)chunk, (size_t)n_chunks, progress, metrics, &err);
+      st = im_par_calibrate(comm, &job, &cal, (size_t)chunk, (size_t)n_chunks, progress,
+                            &stop_requested, &interrupted, metrics, &err);
     for (size_t i = 0; i < S && !st && rank == 0; i++) computed[i] = (long)(i % (size_t)n_chunks) == chunk;
   }
-  if (!st && rank == 0) {
+  if (!st && interrupted) {
+    if (rank == 0) fprintf(stderr, "imvar calibrate: interrupted by a signal; nothing written (run it again)\n");
+  } else if (!st && rank == 0) {
     if (chunked) {
       im_calib_file f = {.config_text = job.cfg.text, .created = created, .seed = (uint64_t)job.cfg.seed,
                          .cal = &cal, .metrics = metrics, .computed = computed, .chunk = chunk,
@@ -331,5 +350,6 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
   im_calib_clear(&cal);
   if (rank == 0) im_market_clear(&job.mkt), im_book_clear(&job.book), im_config_clear(&job.cfg);
   else im_job_clear(&job);
+  if (!st && interrupted) return IM_EXIT_INTERRUPTED;
   return im_exit_code(st);
 }

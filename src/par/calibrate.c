@@ -213,7 +213,9 @@ static im_status fill_zones(MPI_Comm comm, const im_calib *cal, const uint8_t *m
 }
 
 im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal, size_t chunk,
-                           size_t n_chunks, int progress, im_cal_metrics *metrics, im_err *err) {
+                           size_t n_chunks, int progress, volatile sig_atomic_t *stop,
+                           int *interrupted, im_cal_metrics *metrics, im_err *err) {
+  *interrupted = 0;
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
@@ -262,8 +264,16 @@ im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal
     im_par_queue_open(comm, &queue);
     const double t_start = MPI_Wtime();
     double last = t_start;
+    int stopped = 0;
+    unsigned long done = 0, all_done = 0;
     for (long item; (item = im_par_queue_next(&queue)) >= 0 && (size_t)item < n_items;) {
       if (local) continue; /* drain the queue; this rank has failed */
+      if (stop && *stop && !stopped) { /* every rank stops after its current item */
+        stopped = 1;
+        im_par_queue_stop(&queue, (long)n_items + size + 1);
+        continue;
+      }
+      done++;
       const size_t gi = (size_t)item / nb, p0 = ((size_t)item % nb) * pb;
       const size_t np = p0 + pb > P ? P - p0 : pb;
       const group *g = &groups[gi];
@@ -296,15 +306,17 @@ im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal
       if (!local && results_add(&res, item, rows, g->n_lev * Q * np))
         local = im_err_set(err, IM_ENOMEM, "out of memory for the calibration results");
       if (rank == 0 && progress && MPI_Wtime() - last >= 1.0) {
-        const double el = MPI_Wtime() - t_start, done = (double)item + 1;
+        const double el = MPI_Wtime() - t_start, started = (double)item + 1;
         fprintf(stderr, "\rimvar calibrate: items %ld/%zu, elapsed %.0f s, ETA %.0f s   ", item + 1,
-                n_items, el, el * ((double)n_items - done) / done);
+                n_items, el, el * ((double)n_items - started) / started);
         fflush(stderr);
         last = MPI_Wtime();
       }
     }
     im_par_queue_close(&queue);
-    if (rank == 0 && progress)
+    MPI_Allreduce(&done, &all_done, 1, MPI_UNSIGNED_LONG, MPI_SUM, comm);
+    *interrupted = all_done < n_items;
+    if (rank == 0 && progress && !*interrupted)
       fprintf(stderr, "\rimvar calibrate: items %zu/%zu done, %.1f s%20s\n", n_items, n_items,
               MPI_Wtime() - t_start, "");
     st = im_par_agree(comm, local);
@@ -322,6 +334,13 @@ im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal
   free(extot);
   free(rows);
 
+  if (!st && *interrupted) { /* nothing to gather: the caller writes nothing */
+    free(res.items);
+    free(res.rows);
+    free(groups);
+    free(mine);
+    return IM_OK;
+  }
   /* Rank 0 gathers every item's rows and puts them in [set][period][P]. */
   im_cal_row *all = NULL;
   long *items = NULL;

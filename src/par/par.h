@@ -80,8 +80,11 @@ im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err);
  * margin read at its own level (sets with an APC layer: the total margin and
  * its flags), and metrics[i * n_periods + q] is filled on rank 0 for those
  * sets (the others are left as they are). Values do not depend on the rank
- * count or the chunking. */
+ * count or the chunking. When *stop is set (SIGTERM), every rank stops after
+ * its current item and *interrupted is set: no metrics (the sweep is short;
+ * a rerun recomputes it). */
 im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal, size_t chunk,
-                           size_t n_chunks, int progress, im_cal_metrics *metrics, im_err *err);
+                           size_t n_chunks, int progress, volatile sig_atomic_t *stop,
+                           int *interrupted, im_cal_metrics *metrics, im_err *err);
 
 #endif

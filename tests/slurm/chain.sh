@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The Slurm job chain on a real single-node Slurm (slurm-up.sh: munged,
 # slurmctld, slurmd on 127.0.0.1, no systemd or cgroups): jobs/submit.sh
-# submits backtest.sbatch, calibrate.sbatch (a 4-task array over a 4-point
-# grid), calibrate-merge.sbatch (afterok on the array) and report.sbatch
-# (afterok on the backtest and the merge) on the shipped data. Every job must
-# be COMPLETED within the deadline, and the outputs right: the backtest
-# byte-identical to a direct mpirun, each grid point's summary equal to a
-# direct run with its overrides, the merged table, the report, the recorded
-# configuration and revisions. Then a chain whose backtest fails: the report
+# submits backtest.sbatch, calibrate.sbatch (a 4-task array: imvar calibrate
+# --chunk I/4 of a 12-set sweep), calibrate-merge.sbatch (afterok on the
+# array: --merge) and report.sbatch (afterok on the backtest and the merge) on
+# the shipped data. Every job must be COMPLETED within the deadline, and the
+# outputs right: the backtest byte-identical to a direct mpirun, the merged
+# calibration.h5 identical (h5diff) to a direct single-job calibration and
+# the same recommended configuration, the report, the recorded configuration
+# and revisions. Then a chain whose backtest fails: the report
 # that depends on it is cancelled, not left waiting.
 # usage: chain.sh BUILD_DIR SOURCE_DIR WORKDIR
 set -uo pipefail
@@ -37,18 +38,23 @@ models:
     horizon: 1
     window: 250
 YAML
-cat >grid.txt <<'GRID'
-# confidence x window of hs99_h2
-models.hs99_h2.confidence=0.975 models.hs99_h2.window=250
-
-models.hs99_h2.confidence=0.975 models.hs99_h2.window=500
-models.hs99_h2.confidence=0.99  models.hs99_h2.window=500
-models.hs99_h2.confidence=0.995 models.hs99_h2.window=250
-GRID
-grid_lines=()
-while read -r l; do grid_lines+=("$l"); done < <(grep -vE '^[[:space:]]*(#|$)' grid.txt)
-
-export IMVAR_BIN=$imvar IMVAR_OUT=$work/out IMVAR_CONFIG=$work/chain.yaml IMVAR_GRID=$work/grid.txt
+cat >cal.yaml <<YAML
+market: unused.h5
+portfolios: unused.csv
+start: 2023-01-01
+end: 2024-12-31
+calibrate:
+  grid:
+    kind: [hs, fhs]
+    confidence: [0.975, 0.99, 0.995]
+    window: [250, 500]
+    horizon: [1]
+  calibration: {end: 2023-12-31}
+  tests:
+    y2024: {start: 2024-01-01}
+YAML
+export IMVAR_BIN=$imvar IMVAR_OUT=$work/out IMVAR_CONFIG=$work/chain.yaml IMVAR_CAL_CONFIG=$work/cal.yaml
+export IMVAR_CAL_TASKS=4
 export IMVAR_PORTFOLIOS=$src/data/portfolios/curated.csv
 export IMVAR_NTASKS=2 IMVAR_CAL_NTASKS=1 IMVAR_TIME=10 IMVAR_CAL_TIME=10 IMVAR_REPORT_TIME=5
 # The site variables, as a site would set them (the test cluster's only partition).
@@ -72,12 +78,8 @@ fi
   echo "$u=$src/data/market/${u,,}_usdt_binance_daily.csv"; done) >/dev/null
 refset=(-c chain.yaml --set market=market.h5 --set "portfolios=$IMVAR_PORTFOLIOS")
 direct 2 backtest "${refset[@]}" -o ref.h5 >ref.txt 2>ref.err || bad "reference backtest failed"
-for i in 0 1 2 3; do
-  sets=()
-  for kv in ${grid_lines[i]}; do sets+=(--set "$kv"); done
-  direct 1 backtest "${refset[@]}" "${sets[@]}" -o "ref-point$i.h5" >"ref-point$i.txt" 2>/dev/null ||
-    bad "reference run of point $i failed"
-done
+direct 2 calibrate -q -c cal.yaml --set market=market.h5 --set "portfolios=$IMVAR_PORTFOLIOS" \
+  -o ref-cal.h5 >ref-cal.txt 2>ref-cal.err || bad "reference calibration failed"
 
 if wait_gone 90 "$bt" "$cal" "$merge" "$rep"; then
   ok "chain finished in $(awk -v a="$t0" -v b="$(elapsed)" 'BEGIN { printf "%.1f", b - a }') s"
@@ -111,26 +113,16 @@ fi
 check "backtest log: srun on 2 ranks, the validation table" \
   grep -q '2 models x 17 portfolios x 366 dates (2024-01-01 .. 2024-12-31) on 2 ranks' "out/logs/imvar-backtest-$bt.out"
 
-# Calibration: each grid point as a direct run with its overrides would give.
-csv=out/calibrate/calibration.csv
-check "calibration.csv: header + 4 points x 2 models" test "$(wc -l <"$csv")" = 9
-for i in 0 1 2 3; do
-  p=$(printf 'out/calibrate/point-%04d' "$i")
-  conf=$(echo "${grid_lines[i]}" | sed -n 's/.*confidence=\([0-9.]*\).*/\1/p')
-  win=$(echo "${grid_lines[i]}" | sed -n 's/.*window=\([0-9]*\).*/\1/p')
-  # From the direct run's printed table (another code path than the JSON):
-  # "summary: 17 of 17 portfolios evaluated, N exceedances in M observations".
-  exp=$(sed -n 's/^summary: 17 of 17 portfolios evaluated, \([0-9]*\) exceedances in \([0-9]*\) observations.*/\1 \2/p' \
-    "ref-point$i.txt" | head -n 1)
-  got=$(awk -F, -v i="$i" 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
-    $1 == i && $c["model"] == "hs99_h2" { printf "%d %d %s %s", $c["n_exceed"], $c["n_obs"], $c["confidence"] + 0, $c["window"] }' "$csv")
-  check "point $i (${grid_lines[i]}): n_exceed n_obs confidence window = $got, direct run $exp" \
-    test "$got" = "$exp $conf $win" -a -n "$exp"
-  check "point $i: results.h5 byte-identical to the direct run, params.txt is its grid line" \
-    bash -c "'$compare' ref-point$i.h5 $p/results.h5 >/dev/null && head -n 1 $p/params.txt | grep -qxF '${grid_lines[i]}'"
-done
-check "calibration.json: 8 rows" test "$(grep -c '"point": ' out/calibrate/calibration.json)" = 8
-check "merge provenance recorded" grep -q "job: *imvar-calibrate-merge id $merge" out/calibrate/provenance.txt
+# Calibration: the merged chunks are the single job's file and recommendation.
+c=out/calibrate
+check "4 chunk files, merged into calibration.h5 identical to a direct single job" \
+  bash -c "ls $c/chunk-000[0-3].h5 >/dev/null && for o in /sets /periods /computed /metrics /ranking /pareto /sensitivity; do
+             h5diff -q ref-cal.h5 $c/calibration.h5 \$o \$o || exit 1; done"
+check "the same recommended configuration as the direct run" \
+  bash -c "diff <(grep -v '^#' ref-cal.h5.recommended.yaml) <(grep -v '^#' $c/calibration.h5.recommended.yaml)"
+check "calibration.txt: the ranked table and the recommendation" \
+  bash -c "grep -q '^rank ' $c/calibration.txt && diff <(grep '^recommended: ' ref-cal.txt) <(grep '^recommended: ' $c/calibration.txt)"
+check "merge provenance recorded" grep -q "job: *imvar-calibrate-merge id $merge" $c/provenance.txt
 
 # The report (imvar validate on the backtest until 'imvar report' exists).
 check "report.json: both models, 17 of 17 portfolios" \
@@ -138,7 +130,7 @@ check "report.json: both models, 17 of 17 portfolios" \
            [ \$(grep -o '\"n_evaluated\": 17' out/report/report.json | wc -l) = 2 ]"
 check "report.txt: the table, the same summary as the direct run, the calibration table" \
   bash -c "diff <(grep '^summary:' ref.txt) <(grep '^summary:' out/report/report.txt) >/dev/null &&
-           grep -q '^small_sol_perp_short ' out/report/report.txt && cmp -s $csv out/report/calibration.csv"
+           grep -q '^small_sol_perp_short ' out/report/report.txt && grep -q '^recommended: ' out/report/report.txt"
 if "$imvar" report --help >/dev/null 2>&1; then
   check "report.html written by imvar report (the build has it)" test -s out/report/report.html
 fi

@@ -11,9 +11,10 @@
 # Each time the restart must run with --resume, compute only the missing
 # tiles, and end byte-identical to an uninterrupted direct run; the report
 # that depends on the backtest must still run after it (afterok survives the
-# requeue). Then a calibration array task is signalled during its second
-# grid point: the restart keeps the first and resumes the second, and the
-# merge runs after it. Slurm restarts a requeued job by itself once the old
+# requeue). Then a calibration array task (imvar calibrate --chunk) is
+# signalled midway: imvar stops and exits 75, the task requeues itself, the
+# restart computes the chunk again, and the merge after it gives the same
+# calibration file as a direct run. Slurm restarts a requeued job by itself once the old
 # run's job credentials have expired (slurm-up.sh: cred_expire=5 s instead of
 # the default 120 s); releasing it earlier (scontrol update StartTime=now)
 # makes slurmd refuse the launch ("already killed") and the job fail.
@@ -134,31 +135,67 @@ check "sigterm: imvar stopped with exit 75 and the job script requeued the job" 
 # 2. Preemption or an operator: the whole job requeued (batch shell and ranks killed).
 scenario requeue timeout 10 scontrol requeue
 
-# 3. A calibration array task with two grid points (IMVAR_GRID_CHUNK=2), both
-#    equal to the reference run's parameters, signalled during its second
-#    point; submitted with plain sbatch (the scripts find jobs/ themselves).
-#    The restart keeps the first point, resumes the second; the merge runs after.
+# 3. A calibration array task (chunk 0 of 1 of a 12-set sweep over the 2,000
+#    portfolios), signalled by scancel --signal=TERM 2 s into its run;
+#    submitted with plain sbatch (the scripts find jobs/ themselves).
 cal=$work/cal
 mkdir -p "$cal/logs"
-printf '%s\n' "models.hs99_h1.confidence=0.99" "models.hs99_h1.window=1000" >grid.txt
+cat >cal.yaml <<YAML
+market: market.h5
+portfolios: ports.csv
+start: 2023-01-01
+end: 2024-12-31
+calibrate:
+  grid:
+    kind: [hs, fhs]
+    confidence: [0.99, 0.995]
+    window: [250, 500, 1000]
+    horizon: [1]
+  calibration: {end: 2023-12-31}
+YAML
+t0=$(elapsed)
+direct 2 calibrate -q -c cal.yaml --set "market=$work/market.h5" --set "portfolios=$work/ports.csv" \
+  -o ref-cal.h5 >/dev/null 2>ref-cal.err || { bad "reference calibration failed"; cat ref-cal.err; }
+ok "reference calibration: direct 2-rank run in $(awk -v a="$t0" -v b="$(elapsed)" 'BEGIN { printf "%.1f", b - a }') s"
 unset IMVAR_JOBS_DIR
-ca=$(IMVAR_OUT=$cal IMVAR_GRID=$work/grid.txt IMVAR_GRID_CHUNK=2 timeout 10 sbatch --parsable --array=0 \
-  --ntasks=2 --time=10 --output="$cal/logs/%x-%A_%a.out" "$src/jobs/calibrate.sbatch")
-cm=$(IMVAR_OUT=$cal IMVAR_GRID=$work/grid.txt timeout 10 sbatch --parsable --dependency="afterok:$ca" \
-  --kill-on-invalid-dep=yes --time=5 --output="$cal/logs/%x-%j.out" "$src/jobs/calibrate-merge.sbatch")
-partial=$cal/calibrate/point-0001/results.h5.partial
+export IMVAR_CAL_CONFIG=$work/cal.yaml IMVAR_CAL_TASKS=1
+ca=$(IMVAR_OUT=$cal timeout 10 sbatch --parsable --array=0 --ntasks=2 --time=10 \
+  --output="$cal/logs/%x-%A_%a.out" "$src/jobs/calibrate.sbatch")
+cm=$(IMVAR_OUT=$cal timeout 10 sbatch --parsable --dependency="afterok:$ca" --kill-on-invalid-dep=yes \
+  --time=5 --output="$cal/logs/%x-%j.out" "$src/jobs/calibrate-merge.sbatch")
 deadline=$(($(date +%s) + 40))
-n=0
+started=0
 while [ "$(date +%s)" -lt "$deadline" ]; do
-  [ -f "$partial" ] && n=$(done_tiles "$partial") && [ "$n" -ge 100 ] && break
+  grep -qs 'chunk 0/1 (restart 0)' "$cal"/logs/imvar-calibrate-"$ca"_0.out && started=1 && break
   job_ended "$ca" && break
   sleep 0.1
 done
-if [ "$n" -ge 100 ] && [ "$n" -lt "$tiles" ]; then
+sleep 2
+if [ "$started" = 1 ] && ! job_ended "$ca" && [ ! -e "$cal/calibrate/chunk-0000.h5" ]; then
   timeout 10 scancel --signal=TERM "$ca"
   if st=$(wait_requeued 20 "${ca}_0"); then
-    ok "calibrate: array task ${ca}_0 requeued during point 1 ($n of $tiles tiles; then $st)"
-    wait_gone 60 "$ca" "$cm" || bad "calibrate: not finished within 60 s of the requeue"
+    ok "calibrate: array task ${ca}_0 requeued midway (then $st)"
+    wait_gone 90 "$ca" "$cm" || bad "calibrate: not finished within 90 s of the requeue"
+    check "calibrate: array task and merge COMPLETED" \
+      bash -c "[ '$(job_field "$ca" JobState) $(job_field "$ca" Restarts) $(job_field "$cm" JobState)' = 'COMPLETED 1 COMPLETED' ]" ||
+      diagnose "$ca" "$cm"
+    log=$(ls "$cal"/logs/imvar-calibrate-"$ca"_0.out)
+    check "calibrate: imvar stopped with exit 75, the restart computed the chunk" \
+      bash -c "grep -q 'interrupted by a signal; nothing written' '$log' && grep -q 'stopped with a checkpoint (exit 75)' '$log' &&
+               grep -q 'chunk 0/1 (restart 1)' '$log'"
+    check "calibrate: merged calibration.h5 identical to the direct run" \
+      bash -c "for o in /sets /periods /computed /metrics /ranking /pareto /sensitivity; do
+                 h5diff -q ref-cal.h5 $cal/calibrate/calibration.h5 \$o \$o || exit 1; done"
+  else
+    bad "calibrate: task not requeued (state $(job_field "$ca" JobState), restarts $(job_field "$ca" Restarts))"
+    cat "$cal"/logs/*
+  fi
+else
+  bad "calibrate: the task did not run long enough to be interrupted (started $started)"
+  cat "$cal"/logs/*
+fi
+
+finished within 60 s of the requeue"
     check "calibrate: array task and merge COMPLETED" \
       bash -c "[ '$(job_field "$ca" JobState) $(job_field "$ca" Restarts) $(job_field "$cm" JobState)' = 'COMPLETED 1 COMPLETED' ]" ||
       diagnose "$ca" "$cm"
