@@ -50,7 +50,7 @@ trap teardown EXIT
 trap 'echo "terminated (CTest, or the watchdog after $watchdog_secs s)"; exit 143' INT TERM
 # Watchdog: before CTest's TIMEOUT (which kills without a trap), stop the
 # cluster even if this shell is stuck in a command, then end the test.
-watchdog_secs=${IMVAR_SLURM_TEST_DEADLINE:-105}
+watchdog_secs=${IMVAR_SLURM_TEST_DEADLINE:-210}
 (
   trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
   sleep "$watchdog_secs" &

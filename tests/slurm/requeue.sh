@@ -195,23 +195,4 @@ else
   cat "$cal"/logs/*
 fi
 
-finished within 60 s of the requeue"
-    check "calibrate: array task and merge COMPLETED" \
-      bash -c "[ '$(job_field "$ca" JobState) $(job_field "$ca" Restarts) $(job_field "$cm" JobState)' = 'COMPLETED 1 COMPLETED' ]" ||
-      diagnose "$ca" "$cm"
-    log=$(ls "$cal"/logs/imvar-calibrate-"$ca"_0.out)
-    check "calibrate: the restart kept point 0 and resumed point 1" \
-      bash -c "grep -q 'point 0: done before, kept' '$log' && grep -q 'the rest by the interrupted run' '$log'"
-    check "calibrate: both points byte-identical to the uninterrupted run" \
-      bash -c "'$compare' ref.h5 $cal/calibrate/point-0000/results.h5 && '$compare' ref.h5 $cal/calibrate/point-0001/results.h5"
-    check "calibrate: merged table has both points" test "$(wc -l <"$cal/calibrate/calibration.csv")" = 3
-  else
-    bad "calibrate: task not requeued (state $(job_field "$ca" JobState), restarts $(job_field "$ca" Restarts))"
-    cat "$cal"/logs/*
-  fi
-else
-  bad "calibrate: point 1 did not reach 100 tiles while running ($n)"
-  cat "$cal"/logs/*
-fi
-
 finish
