@@ -494,12 +494,55 @@ static void test_addons(void **state) {
   assert_true(!isnan(im[135]) && isnan(liq[135]) && isnan(conc[135]) && tot[135] == -1);
 }
 
+/* No look-ahead for option books under ewma_normal (delta-gamma-vega) and
+ * mc_t (vol factor): changing every close and implied vol after t leaves
+ * the IM at t bit-identical (and it does move after t). */
+static void test_options_no_lookahead(void **state) {
+  (void)state;
+  fixture f;
+  market(&f, 1, 0.02, 0.04, 0.6);
+  f.instr[0] = (im_instrument){.und = 0, .kind = IM_PUT, .tenor = 30, .money = 0.9};
+  f.instr[1] = (im_instrument){.und = 0, .kind = IM_SPOT};
+  f.start[1] = 2;
+  f.pi[0] = 0;
+  f.pi[1] = 1;
+  f.qty[0] = -3;
+  f.qty[1] = 0.4;
+  book(&f, 2, 1);
+  const im_model_kind kinds[2] = {IM_MODEL_EWMA_NORMAL, IM_MODEL_MC_T};
+  for (int i = 0; i < 2; i++) {
+    im_model md = {.kind = kinds[i], .confidence = 0.99, .horizon = 2, .window = 60,
+                   .lambda = 0.94, .nu = 4, .paths = 2000, .seed = 3, .smile = im_smile_deribit};
+    strcpy(md.name, "m");
+    static double a[ND], b[ND];
+    run(&md, &f, 0, ND, a, NULL);
+    fixture g = f;
+    g.mkt.close = g.close;
+    g.mkt.ivol = g.ivol;
+    g.book.instr = g.instr;
+    g.book.id = g.ids;
+    g.book.pos_start = g.start;
+    g.book.pos_instr = g.pi;
+    g.book.pos_qty = g.qty;
+    const size_t t0 = 180;
+    for (size_t k = t0 + 1; k < ND; k++) {
+      g.close[k] *= 1.3;
+      g.ivol[k] = k % 5 ? g.ivol[k] * 0.7 : NAN;
+    }
+    run(&md, &g, 0, ND, b, NULL);
+    assert_false(isnan(a[t0]));
+    if (memcmp(a, b, (t0 + 1) * sizeof *a) != 0) fail_msg("kind %d looks ahead", (int)kinds[i]);
+    assert_true(a[t0 + 3] != b[t0 + 3]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cumulants_hand),       cmocka_unit_test(test_cornish_fisher),
       cmocka_unit_test(test_dg_reduces_to_linear), cmocka_unit_test(test_dg_hand),
       cmocka_unit_test(test_dg_long_short),        cmocka_unit_test(test_mc_t_vs_dg),
       cmocka_unit_test(test_ivol_proxy),           cmocka_unit_test(test_addons),
+      cmocka_unit_test(test_options_no_lookahead),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
