@@ -50,9 +50,12 @@ static im_status check_space(const im_job *job, const char *partial, int resume,
   const double P = (double)job->book.n_port, T = (double)(job->d1 - job->d0);
   double need = (double)(1 << 20) + P * (IM_PORT_ID_LEN + 4) + (double)strlen(c->text);
   for (size_t m = 0; m < c->n_models; m++) {
-    const int apc = im_model_has_apc(&c->models[m]);
+    const im_model *md = &c->models[m];
+    const int apc = im_model_has_total(md);
+    const int layers = im_model_has_apc(md) + (md->liquidity != 0) + (md->concentration != 0);
     const double h = c->models[m].horizon;
-    if (!resume) need += P * T * (apc ? 26 : 17); /* im, pnl, exceed (apc, exceed_total) */
+    /* im, pnl, exceed (apc, addon_*, exceed_total) */
+    if (!resume) need += P * T * (17 + 8 * layers + (apc ? 1 : 0));
     need += P * (h > 1 ? h + 1 : 1) * (apc ? 2 : 1) * (double)sizeof(im_bt_stats);
   }
   char dir[IM_PATH_LEN + 16];

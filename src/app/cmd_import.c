@@ -16,7 +16,10 @@ static const char help[] =
     "Reads one CSV of daily closes per underlying and writes market.h5: the closes on one\n"
     "gapless daily UTC calendar from the earliest to the latest date, NaN and a 0 in the\n"
     "gap mask where a source has no row. Each CSV needs a header with a 'date' (YYYY-MM-DD)\n"
-    "or 'timestamp' (ISO 8601, UTC) column and a 'close' column; other columns are ignored.\n"
+    "or 'timestamp' (ISO 8601, UTC) column and a 'close' column; an optional 'volume_quote'\n"
+    "column (the day's traded volume in USD, >= 0; empty = unknown, as in Binance's exports)\n"
+    "is stored as /volume for the liquidity and concentration add-ons; other columns are\n"
+    "ignored.\n"
     "Rows must be in increasing date order, one per day, with positive finite closes.\n"
     "NAME is the underlying as portfolios name it (BTC for BTC-SPOT, BTC-PERP, ...).\n"
     "--ivol adds an underlying's ATM implied volatility (a CSV of the same form whose\n"
@@ -72,8 +75,10 @@ static im_status run(int nargs, char **args, int nvol, char **vols, int nfund, c
       im_date_format(s[u].day[0], f);
       im_date_format(s[u].day[s[u].n - 1], l);
       size_t gaps = (size_t)(s[u].day[s[u].n - 1] - s[u].day[0]) + 1 - s[u].n;
-      printf("  %-8s %s .. %s  %5zu closes  %3zu gap days  %s\n", m.und[u], f, l, s[u].n, gaps,
-             s[u].source);
+      size_t nv = 0;
+      for (size_t k = 0; s[u].volume && k < s[u].n; k++) nv += !isnan(s[u].volume[k]);
+      printf("  %-8s %s .. %s  %5zu closes  %3zu gap days  %5zu volumes  %s\n", m.und[u], f, l,
+             s[u].n, gaps, nv, s[u].source);
     }
     for (int i = 0; i < nvol; i++)
       printf("  %-8s implied vol: %zu days  %s\n", s[nargs + i].name, s[nargs + i].n, s[nargs + i].source);

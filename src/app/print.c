@@ -155,7 +155,7 @@ im_status im_print_results(const char *path, int json, size_t limit, im_err *err
       st = im_results_read_validation_of(r, m, 1, rows, err);
       if (st) break;
       im_bt_summarise(rows, P, 0.05, &s);
-      printf("total margin (core + anti-procyclicality layer): %lld exceedances in %lld "
+      printf("total margin (core + anti-procyclicality layer and add-ons): %lld exceedances in %lld "
              "observations (%.3f%%); zones green %lld, yellow %lld, red %lld "
              "(/models/%s/validation_total)\n",
              (long long)s.n_exceed, (long long)s.n_obs, 100.0 * s.exceed_rate,

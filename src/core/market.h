@@ -26,6 +26,8 @@ typedef struct {
                                NULL when the market has no implied vols at all */
   double *funding;          /* [n_und][n_days] funding a long perpetual pays over day d per
                                unit notional, NaN where unknown; NULL if none at all */
+  double *volume;           /* [n_und][n_days] traded quote volume of day d in USD (Binance
+                               volume_quote), NaN where unknown; NULL if none at all */
 } im_market;
 
 typedef enum {

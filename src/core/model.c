@@ -109,6 +109,7 @@ struct im_model_state {
   double *lin_pf;    /* coins of linear perpetuals (they pay funding) */
   double *lin_pfi;   /* USD contracts of inverse perpetuals (funding on the USD notional) */
   double *fsum;      /* [n_und][n_days] funding over the h days ending at k, or NULL */
+  double *adv;       /* add-ons: [n_und][n_days] ADV30 at day t, NaN if unknown; or NULL */
 };
 
 struct im_model_scratch {
@@ -225,6 +226,10 @@ im_status im_model_check(const im_model *md, const im_market *mkt, im_err *err) 
     return im_err_set(err, IM_EINVAL, "apc_*: anti-procyclicality layers need kind hs or fhs");
   if (md->ivol_proxy && !(md->ivol_scale > 0 && md->ivol_scale < 100))
     return im_err_set(err, IM_EINVAL, "ivol_proxy_scale: %g is not a positive ratio", md->ivol_scale);
+  if (md->liquidity && !(md->liq_k >= 0 && md->liq_k <= 100 && md->liq_threshold >= 0))
+    return im_err_set(err, IM_EINVAL, "liq_k, liq_threshold: need 0 <= liq_k <= 100, threshold >= 0");
+  if (md->concentration && !(md->conc_share > 0 && md->conc_share <= 1))
+    return im_err_set(err, IM_EINVAL, "conc_share: %g is not a share of ADV in (0, 1]", md->conc_share);
   if (md->apc_stress && md->stress_start > md->stress_end)
     return im_err_set(err, IM_EINVAL, "stress_start: after stress_end");
   const size_t burn = md->kind == IM_MODEL_FHS ? IM_FHS_BURN_IN + 1 : 0;
@@ -329,6 +334,7 @@ void im_model_state_free(im_model_state *s) {
   free(s->lin_pf);
   free(s->lin_pfi);
   free(s->fsum);
+  free(s->adv);
   free(s);
 }
 
@@ -501,6 +507,28 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
           f += isnan(r) ? 0 : r;
         }
         s->fsum[u * nd + k] = f;
+      }
+  }
+  if (im_model_has_addons(model)) {
+    if (!mkt->volume) {
+      st = im_err_set(err, IM_EINVAL,
+                      "%s: the add-ons need traded volumes and the market file has none "
+                      "(import price CSVs with a volume_quote column)",
+                      model->liquidity ? "liquidity" : "concentration");
+      im_model_state_free(s);
+      return st;
+    }
+    if (!(s->adv = malloc(nu * nd * sizeof *s->adv))) goto nomem;
+    for (size_t u = 0; u < nu; u++)
+      for (size_t t = 0; t < nd; t++) {
+        double sum = 0;
+        size_t n = 0;
+        for (size_t k = t + 1 >= IM_ADV_DAYS ? t + 1 - IM_ADV_DAYS : 0; k <= t; k++)
+          if (!isnan(mkt->volume[u * nd + k])) {
+            sum += mkt->volume[u * nd + k];
+            n++;
+          }
+        s->adv[u * nd + t] = n ? sum / (double)n : NAN;
       }
   }
   s->lmax = im_model_has_apc(model) ? nd : (size_t)model->window;
@@ -1082,4 +1110,54 @@ void im_model_apc_tile(const im_model_state *s, im_model_scratch *w, size_t p0, 
       exceed_total[o] = isnan(pnl[o]) ? -1 : (-pnl[o] > m ? 1 : 0);
     }
   }
+}
+
+void im_model_addon_tile(const im_model_state *s, size_t p0, size_t p1, size_t d0, size_t d1,
+                         const double *im, const double *pnl, const double *apc, double *liq,
+                         double *conc, int8_t *exceed_total) {
+  const im_model *md = &s->model;
+  const im_market *mkt = s->mkt;
+  const size_t nd = mkt->n_days, nt = d1 - d0, nu = mkt->n_und;
+  for (size_t p = p0; p < p1; p++)
+    for (size_t t = d0; t < d1; t++) {
+      const size_t o = (p - p0) * nt + (t - d0);
+      const double core = im[o];
+      double pos[IM_MAX_UNDERLYINGS] = {0};
+      /* Delta-equivalent USD position per underlying. */
+      for (size_t i = s->lin_start[p]; i < s->lin_start[p + 1]; i++) {
+        const size_t u = s->lin_und[i];
+        pos[u] += s->lin_qs[i] * mkt->close[u * nd + t] + s->lin_qi[i];
+      }
+      for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
+        const im_instrument *in = &s->book->instr[s->opt_list[s->opt_row[j]]];
+        const size_t u = in->und;
+        const double s0 = mkt->close[u * nd + t], atm0 = s->ivol[u * nd + t];
+        const double k = in->money * s0, tau0 = in->tenor / 365.0;
+        double delta, gamma, vega;
+        im_black76_greeks(s0, k, atm0 * im_smile_factor(&md->smile, k / s0, tau0), tau0,
+                          in->kind == IM_CALL, &delta, &gamma, &vega);
+        pos[u] += s->opt_qty[j] * delta * s0;
+      }
+      /* The largest sqrt(|P| / ADV) and |P| / ADV over the underlyings held. */
+      double ratio = 0;
+      const uint64_t sig = s->sig[s->sig_of[p]];
+      for (size_t u = 0; u < nu; u++)
+        if (sig >> u & 1) {
+          const double r = fabs(pos[u]) / s->adv[u * nd + t]; /* NaN if ADV unknown */
+          ratio = (isnan(r) || isnan(ratio)) ? NAN : fmax(ratio, r);
+        }
+      double total = core + (apc ? apc[o] : 0);
+      if (md->liquidity) {
+        liq[o] = isnan(core) ? NAN : md->liq_k * core * fmax(0, sqrt(ratio) - md->liq_threshold);
+        if (isnan(ratio)) liq[o] = NAN;
+        total += liq[o];
+      }
+      if (md->concentration) {
+        const double days = ratio / md->conc_share;
+        conc[o] = (isnan(core) || isnan(days)) ? NAN
+                                               : core * fmax(0, sqrt(days / (double)md->horizon) - 1);
+        total += conc[o];
+      }
+      exceed_total[o] = (isnan(total) || isnan(pnl[o])) ? -1 : (-pnl[o] > total ? 1 : 0);
+    }
 }

@@ -56,12 +56,53 @@ typedef struct {
   int32_t apc_stress; /* 25% weight on the stressed period [stress_start, stress_end] */
   int32_t apc_floor;  /* margin at least the 10-year-window margin */
   int32_t stress_start, stress_end; /* days since 1970-01-01 */
+  /* Add-ons (every kind), reported apart from the core margin: */
+  int32_t liquidity;     /* 1: liquidity add-on (needs the market's /volume) */
+  double liq_k;          /* its multiplier k_liq (IM_LIQ_K) */
+  double liq_threshold;  /* its threshold on sqrt(|position| / ADV30) (IM_LIQ_THRESHOLD) */
+  int32_t concentration; /* 1: concentration add-on (needs the market's /volume) */
+  double conc_share;     /* share of ADV30 that can be liquidated per day (IM_CONC_SHARE) */
 } im_model;
 
 /* Whether a model has an anti-procyclicality layer. */
 static inline int im_model_has_apc(const im_model *m) {
   return m->apc_buffer || m->apc_stress || m->apc_floor;
 }
+
+/* Whether a model has add-ons, and whether it has a total margin (core plus
+ * the APC layer and add-ons) judged apart from the core. */
+static inline int im_model_has_addons(const im_model *m) { return m->liquidity || m->concentration; }
+static inline int im_model_has_total(const im_model *m) {
+  return im_model_has_apc(m) || im_model_has_addons(m);
+}
+
+/* Liquidity and concentration add-ons (after the liquidity-cost add-ons of
+ * CME SPAN 2, ICE IRM 2, LCH and Nodal and Coinbase International's
+ * IM = RP sqrt(CoH) with CoH the position as a share of 30-day ADV; and the
+ * concentration charges of CME (ADV thresholds), dYdX and GMX (open-interest
+ * scaling): /work notes "margin-models", [C11][C23][C31][C33][C43][C44]).
+ *
+ * For portfolio p at t and each underlying u it holds: the delta-equivalent
+ * USD position P_u = E_u + sum over its options of q Delta S_u (Black-76
+ * delta at t, as in the delta-gamma model), and ADV30_u = the mean traded
+ * quote volume of the IM_ADV_DAYS days t-29 .. t that have one (days <= t
+ * only; NaN when none has). With C the core margin and h the horizon:
+ *   liquidity:     k_liq C max(0, max_u sqrt(|P_u| / ADV30_u) - threshold)
+ *                  (the square-root market-impact law: close-out cost grows
+ *                  with the square root of size over volume; Coinbase's
+ *                  sqrt(CoH));
+ *   concentration: C max(0, sqrt(D / h) - 1), D = max_u |P_u| /
+ *                  (conc_share ADV30_u) the days needed to close the largest
+ *                  position trading conc_share of the day's volume: the
+ *                  margin period of risk stretched from h to D days by the
+ *                  square root of time, so it starts when a position
+ *                  exceeds h x conc_share of ADV (EMIR RTS 153/2013 art. 26:
+ *                  a longer MPOR for concentrated positions).
+ * Each add-on is NaN where C is, or an ADV it needs is unknown. */
+#define IM_ADV_DAYS 30
+#define IM_LIQ_K 1.0
+#define IM_LIQ_THRESHOLD 0.1
+#define IM_CONC_SHARE 0.1
 
 /* Days of the long-run look-back of the APC floor and buffer. */
 #define IM_APC_YEARS_DAYS 3650
@@ -205,5 +246,14 @@ void im_model_eval_levels(const im_model_state *s, im_model_scratch *w, size_t p
 void im_model_apc_tile(const im_model_state *s, im_model_scratch *w, size_t p0, size_t p1,
                        size_t d0, size_t d1, const double *im, const double *pnl, double *apc,
                        int8_t *exceed_total);
+
+/* The add-ons of a tile (liq, conc: [p1-p0][d1-d0], each written only when
+ * the model has it; NULL otherwise) and the margin-adequacy flag of the
+ * total core + apc + add-ons (apc NULL when the model has no APC layer):
+ * exceed_total = 1 when loss > total strictly, -1 when the core, a layer or
+ * the P&L is NaN. */
+void im_model_addon_tile(const im_model_state *s, size_t p0, size_t p1, size_t d0, size_t d1,
+                         const double *im, const double *pnl, const double *apc, double *liq,
+                         double *conc, int8_t *exceed_total);
 
 #endif

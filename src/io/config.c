@@ -327,6 +327,9 @@ static im_model *find_model(im_config *c, const char *name, const kv *e, im_err 
    * Arrows, FTX), the crypto market's worst stretch in the shipped history. */
   m->stress_start = im_days_from_civil(2022, 5, 1);
   m->stress_end = im_days_from_civil(2022, 12, 31);
+  m->liq_k = IM_LIQ_K;
+  m->liq_threshold = IM_LIQ_THRESHOLD;
+  m->conc_share = IM_CONC_SHARE;
   return m;
 }
 
@@ -400,6 +403,20 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   } else if (strcmp(param, "window") == 0) {
     if ((st = get_long(e, 1, 100000, &v, err))) return st;
     m->window = (int32_t)v;
+  } else if (strcmp(param, "liquidity") == 0 || strcmp(param, "concentration") == 0) {
+    if ((st = need_value(e, err))) return st;
+    if (strcmp(e->val, "true") != 0 && strcmp(e->val, "false") != 0)
+      return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not true or false", e->where, e->key, e->val);
+    *(param[0] == 'l' ? &m->liquidity : &m->concentration) = e->val[0] == 't';
+  } else if (strcmp(param, "liq_k") == 0 || strcmp(param, "liq_threshold") == 0 ||
+             strcmp(param, "conc_share") == 0) {
+    if ((st = need_value(e, err))) return st;
+    double d;
+    const int share = param[0] == 'c';
+    if (!im_parse_double(e->val, &d) || !(share ? d > 0 && d <= 1 : d >= 0 && d <= 100))
+      return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a number in %s", e->where, e->key,
+                        e->val, share ? "(0, 1]" : "[0, 100]");
+    *(share ? &m->conc_share : strcmp(param, "liq_k") == 0 ? &m->liq_k : &m->liq_threshold) = d;
   } else if ((pi = kind_param(param)) >= 0) {
     if ((st = need_value(e, err))) return st;
     double d = 0;
@@ -444,7 +461,8 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
     return im_err_set(err, IM_EINVAL,
                       "%s: unknown key '%s' (a model takes kind, measure, confidence, horizon, "
                       "window, lambda, nu, range, steps, extended, paths, apc_buffer, apc_stress, "
-                      "apc_floor, stress_start, stress_end)",
+                      "apc_floor, stress_start, stress_end, liquidity, liq_k, liq_threshold, "
+                      "concentration, conc_share)",
                       e->where, e->key);
   }
   return IM_OK;

@@ -18,7 +18,7 @@ typedef struct {
   im_series *s;
   const char *column; /* the value column: "close", or "funding_rate_mean" */
   int positive;       /* values must be > 0 (prices, vols); funding may be any sign */
-  long col_date, col_close;
+  long col_date, col_close, col_vol; /* col_vol: volume_quote of a price CSV, or -1 */
   size_t ncols, cap;
   size_t prev_line;
 } series_ctx;
@@ -27,11 +27,12 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
   series_ctx *c = vctx;
   im_series *s = c->s;
   if (c->ncols == 0) {
-    c->col_date = c->col_close = -1;
+    c->col_date = c->col_close = c->col_vol = -1;
     for (size_t i = 0; i < n; i++) {
       /* A column named twice is ambiguous: refuse it rather than pick one. */
+      const int want_vol = strcmp(c->column, "close") == 0 && strcmp(f[i], "volume_quote") == 0;
       const int used = strcmp(f[i], "date") == 0 || strcmp(f[i], "timestamp") == 0 ||
-                       strcmp(f[i], c->column) == 0;
+                       strcmp(f[i], c->column) == 0 || want_vol;
       for (size_t j = 0; used && j < i; j++)
         if (strcmp(f[i], f[j]) == 0)
           return im_err_set(err, IM_EDATA, "%s:%zu: header names column '%s' twice", c->path,
@@ -40,6 +41,8 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
         c->col_date = (long)i;
       else if (strcmp(f[i], c->column) == 0)
         c->col_close = (long)i;
+      else if (want_vol)
+        c->col_vol = (long)i;
     }
     if (c->col_date < 0)
       return im_err_set(err, IM_EDATA, "%s:%zu: header has no 'date' or 'timestamp' column",
@@ -68,6 +71,11 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
     return im_err_set(err, IM_EDATA, "%s:%zu: %s %g is out of range (%g .. %g)", c->path, line,
                       c->column, close, c->positive ? 1 / IM_MAX_VALUE : -IM_MAX_VALUE,
                       IM_MAX_VALUE);
+  double vol = NAN; /* an empty cell: unknown */
+  if (c->col_vol >= 0 && f[c->col_vol][0] != '\0' &&
+      (!im_parse_double(f[c->col_vol], &vol) || vol < 0 || vol > IM_MAX_VALUE))
+    return im_err_set(err, IM_EDATA, "%s:%zu: volume_quote '%.40s' is not a number in [0, %g]",
+                      c->path, line, f[c->col_vol], IM_MAX_VALUE);
   if (s->n > 0) {
     int32_t last = s->day[s->n - 1];
     char a[11], b[11];
@@ -87,11 +95,15 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
     if (d) s->day = d;
     double *v = realloc(s->close, cap * sizeof *v);
     if (v) s->close = v;
-    if (!d || !v) return im_err_set(err, IM_ENOMEM, "%s:%zu: out of memory", c->path, line);
+    double *q = c->col_vol >= 0 ? realloc(s->volume, cap * sizeof *q) : NULL;
+    if (q) s->volume = q;
+    if (!d || !v || (c->col_vol >= 0 && !q))
+      return im_err_set(err, IM_ENOMEM, "%s:%zu: out of memory", c->path, line);
     c->cap = cap;
   }
   s->day[s->n] = day;
   s->close[s->n] = close;
+  if (s->volume) s->volume[s->n] = vol;
   s->n++;
   c->prev_line = line;
   return IM_OK;
@@ -121,8 +133,10 @@ im_status im_series_read_csv_column(const char *path, const char *name, const ch
 void im_series_clear(im_series *s) {
   free(s->day);
   free(s->close);
+  free(s->volume);
   s->day = NULL;
   s->close = NULL;
+  s->volume = NULL;
   s->n = 0;
 }
 
@@ -154,6 +168,17 @@ im_status im_market_from_series(const im_series *s, size_t n, im_market *out, im
     double *c = out->close + i * out->n_days;
     for (size_t k = 0; k < out->n_days; k++) c[k] = NAN;
     for (size_t k = 0; k < s[i].n; k++) c[s[i].day[k] - lo] = s[i].close[k];
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!s[i].volume) continue;
+    if (!out->volume) {
+      if (!(out->volume = malloc(n * out->n_days * sizeof *out->volume))) {
+        im_market_clear(out);
+        return im_err_set(err, IM_ENOMEM, "out of memory aligning %zu days", out->n_days);
+      }
+      for (size_t k = 0; k < n * out->n_days; k++) out->volume[k] = NAN;
+    }
+    for (size_t k = 0; k < s[i].n; k++) out->volume[i * out->n_days + (size_t)(s[i].day[k] - lo)] = s[i].volume[k];
   }
   return IM_OK;
 }
@@ -197,6 +222,7 @@ void im_market_clear(im_market *m) {
   free(m->und);
   free(m->close);
   free(m->ivol);
+  free(m->volume);
   memset(m, 0, sizeof *m);
 }
 
@@ -235,7 +261,8 @@ im_status im_market_write_h5(const char *path, const im_market *m, const im_seri
       im_h5_write(f, "close", H5T_NATIVE_DOUBLE, 2, d2, m->close) < 0 ||
       im_h5_write(f, "present", H5T_NATIVE_INT8, 2, d2, present) < 0 ||
       (m->ivol && im_h5_write(f, "ivol", H5T_NATIVE_DOUBLE, 2, d2, m->ivol) < 0) ||
-      (m->funding && im_h5_write(f, "funding", H5T_NATIVE_DOUBLE, 2, d2, m->funding) < 0))
+      (m->funding && im_h5_write(f, "funding", H5T_NATIVE_DOUBLE, 2, d2, m->funding) < 0) ||
+      (m->volume && im_h5_write(f, "volume", H5T_NATIVE_DOUBLE, 2, d2, m->volume) < 0))
     st = im_err_set(err, IM_EIO, "%s: write failed (disk full?)", tmp);
 done:
   if (tname >= 0) H5Tclose(tname);
@@ -334,6 +361,20 @@ im_status im_market_read_h5(const char *path, im_market *out, im_err *err) {
       ok = isnan(out->funding[i]) || fabs(out->funding[i]) < 1;
     if (!ok) {
       st = im_err_set(err, IM_EDATA, "%s: /funding is mis-shaped or holds a rate of 100%% or more", path);
+      goto done;
+    }
+  }
+  if (H5Lexists(f, "volume", H5P_DEFAULT) > 0) {
+    hsize_t dv[2];
+    hid_t di = im_h5_open_checked(f, "volume", 2, dv);
+    out->volume = malloc(out->n_und * out->n_days * sizeof *out->volume);
+    int ok = di >= 0 && dv[0] == nu[0] && dv[1] == nd[0] && out->volume &&
+             H5Dread(di, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->volume) >= 0;
+    if (di >= 0) H5Dclose(di);
+    for (size_t i = 0; ok && i < out->n_und * out->n_days; i++)
+      ok = isnan(out->volume[i]) || (out->volume[i] >= 0 && out->volume[i] <= IM_MAX_VALUE);
+    if (!ok) {
+      st = im_err_set(err, IM_EDATA, "%s: /volume is mis-shaped or holds a negative volume", path);
       goto done;
     }
   }

@@ -10,6 +10,9 @@
  *                              (Deribit DVOL / 100), NaN where there is none
  *   /funding     float64 [U][T] optional: funding a long perpetual pays over the
  *                              day, per unit of notional, NaN where unknown
+ *   /volume      float64 [U][T] optional: the day's traded quote volume in USD
+ *                              (the price CSV's volume_quote column), NaN where
+ *                              unknown; absent when no price CSV has the column
  */
 #ifndef IM_MARKET_IO_H
 #define IM_MARKET_IO_H
@@ -24,10 +27,13 @@ typedef struct {
   size_t n;
   int32_t *day;
   double *close;
+  double *volume; /* price CSVs: the volume_quote column, NaN for an empty cell;
+                     NULL when the file has no such column */
 } im_series;
 
 /* Reads a CSV with a header holding `date` (or `timestamp`) and `close`
- * columns; other columns are ignored. Fails with "file:line: reason" on a
+ * columns, and optionally `volume_quote` (>= 0, or empty); other columns are
+ * ignored. Fails with "file:line: reason" on a
  * missing column, a malformed date or number, a non-positive price, or a
  * duplicate or out-of-order date. */
 im_status im_series_read_csv(const char *path, const char *name, im_series *out, im_err *err);
@@ -41,7 +47,8 @@ im_status im_series_read_csv_column(const char *path, const char *name, const ch
  * mean of the day's three 8-hour rates, as a fraction): 3 x the mean. */
 im_status im_market_add_funding(im_market *m, const im_series *s, size_t n, im_err *err);
 
-/* Aligns series on one calendar from the earliest to the latest date. */
+/* Aligns series on one calendar from the earliest to the latest date (and
+ * their quote volumes, when any series has them). */
 im_status im_market_from_series(const im_series *s, size_t n, im_market *out, im_err *err);
 
 /* Adds implied-vol series (CSV `close` in percent, as Deribit DVOL) to m on

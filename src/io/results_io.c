@@ -18,6 +18,7 @@ struct im_results {
   char (*ids)[IM_PORT_ID_LEN];
   hid_t *d_im, *d_pnl, *d_exceed; /* [n_models] */
   hid_t *d_apc, *d_extot;         /* [n_models]: the APC layer and total flags, or -1 */
+  hid_t *d_liq, *d_conc;          /* [n_models]: the add-ons, or -1 */
   hid_t d_done;                   /* /checkpoint/done, or -1 */
   uint64_t seed;                  /* the run's seed (root attribute) */
 };
@@ -71,7 +72,12 @@ static im_results *alloc_handle(size_t n_models) {
   r->d_exceed = malloc(n * sizeof(hid_t));
   r->d_apc = malloc(n * sizeof(hid_t));
   r->d_extot = malloc(n * sizeof(hid_t));
-  if (!r->models || !r->d_im || !r->d_pnl || !r->d_exceed || !r->d_apc || !r->d_extot) {
+  r->d_liq = malloc(n * sizeof(hid_t));
+  r->d_conc = malloc(n * sizeof(hid_t));
+  if (!r->models || !r->d_im || !r->d_pnl || !r->d_exceed || !r->d_apc || !r->d_extot ||
+      !r->d_liq || !r->d_conc) {
+    free(r->d_liq);
+    free(r->d_conc);
     free(r->d_apc);
     free(r->d_extot);
     free(r->models);
@@ -82,7 +88,8 @@ static im_results *alloc_handle(size_t n_models) {
     return NULL;
   }
   for (size_t m = 0; m < n; m++)
-    r->d_im[m] = r->d_pnl[m] = r->d_exceed[m] = r->d_apc[m] = r->d_extot[m] = -1;
+    r->d_im[m] = r->d_pnl[m] = r->d_exceed[m] = r->d_apc[m] = r->d_extot[m] = r->d_liq[m] =
+        r->d_conc[m] = -1;
   r->d_done = -1;
   r->n_models = n_models;
   return r;
@@ -96,6 +103,8 @@ static void free_handle(im_results *r) {
     if (r->d_exceed[m] >= 0) H5Dclose(r->d_exceed[m]);
     if (r->d_apc[m] >= 0) H5Dclose(r->d_apc[m]);
     if (r->d_extot[m] >= 0) H5Dclose(r->d_extot[m]);
+    if (r->d_liq[m] >= 0) H5Dclose(r->d_liq[m]);
+    if (r->d_conc[m] >= 0) H5Dclose(r->d_conc[m]);
   }
   free(r->models);
   free(r->ids);
@@ -104,6 +113,8 @@ static void free_handle(im_results *r) {
   free(r->d_exceed);
   free(r->d_apc);
   free(r->d_extot);
+  free(r->d_liq);
+  free(r->d_conc);
   free(r);
 }
 
@@ -132,6 +143,11 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   if (m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) e |= im_h5_attr_double(g, "nu", m->nu);
   if (m->kind == IM_MODEL_MC_T) e |= im_h5_attr_int(g, "paths", m->paths);
   if (m->ivol_proxy) e |= im_h5_attr_double(g, "ivol_proxy_scale", m->ivol_scale);
+  if (m->liquidity) {
+    e |= im_h5_attr_double(g, "liq_k", m->liq_k);
+    e |= im_h5_attr_double(g, "liq_threshold", m->liq_threshold);
+  }
+  if (m->concentration) e |= im_h5_attr_double(g, "conc_share", m->conc_share);
   if (im_model_has_apc(m)) {
     char a[11], b[11];
     im_date_format(m->stress_start, a);
@@ -221,11 +237,20 @@ im_status im_results_create(MPI_Comm comm, const char *path, const im_results_me
     r->d_pnl[m] = create_2d(g, "pnl", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
     r->d_exceed[m] = create_2d(g, "exceed", H5T_NATIVE_INT8, meta->n_port, meta->n_dates, &not_obs);
     if (r->d_im[m] < 0 || r->d_pnl[m] < 0 || r->d_exceed[m] < 0) e = -1;
-    if (im_model_has_apc(&meta->models[m])) { /* margin adequacy of the total */
-      r->d_apc[m] = create_2d(g, "apc", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
-      r->d_extot[m] = create_2d(g, "exceed_total", H5T_NATIVE_INT8, meta->n_port, meta->n_dates, &not_obs);
-      if (r->d_apc[m] < 0 || r->d_extot[m] < 0) e = -1;
-    }
+    const im_model *md = &meta->models[m];
+    if (im_model_has_apc(md) &&
+        (r->d_apc[m] = create_2d(g, "apc", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan)) < 0)
+      e = -1;
+    if (md->liquidity && (r->d_liq[m] = create_2d(g, "addon_liquidity", H5T_NATIVE_DOUBLE,
+                                                  meta->n_port, meta->n_dates, &nan)) < 0)
+      e = -1;
+    if (md->concentration && (r->d_conc[m] = create_2d(g, "addon_concentration", H5T_NATIVE_DOUBLE,
+                                                       meta->n_port, meta->n_dates, &nan)) < 0)
+      e = -1;
+    if (im_model_has_total(md) && /* margin adequacy of the total */
+        (r->d_extot[m] = create_2d(g, "exceed_total", H5T_NATIVE_INT8, meta->n_port, meta->n_dates,
+                                   &not_obs)) < 0)
+      e = -1;
     if (g >= 0) H5Gclose(g);
   }
   /* Which tiles are finished: written after each tile's data. */
@@ -453,9 +478,13 @@ static im_status open_file(MPI_Comm comm, const char *path, int writable, im_res
     if (g < 0 || read_model_attrs(g, name, &r->models[m]) < 0 ||
         (r->d_im[m] = open_pt(g, "im", r)) < 0 || (r->d_pnl[m] = open_pt(g, "pnl", r)) < 0 ||
         (r->d_exceed[m] = open_pt(g, "exceed", r)) < 0 ||
-        (H5Lexists(g, "apc", H5P_DEFAULT) > 0 &&
-         ((r->d_apc[m] = open_pt(g, "apc", r)) < 0 ||
-          (r->d_extot[m] = open_pt(g, "exceed_total", r)) < 0)))
+        (H5Lexists(g, "apc", H5P_DEFAULT) > 0 && (r->d_apc[m] = open_pt(g, "apc", r)) < 0) ||
+        (H5Lexists(g, "addon_liquidity", H5P_DEFAULT) > 0 &&
+         (r->d_liq[m] = open_pt(g, "addon_liquidity", r)) < 0) ||
+        (H5Lexists(g, "addon_concentration", H5P_DEFAULT) > 0 &&
+         (r->d_conc[m] = open_pt(g, "addon_concentration", r)) < 0) ||
+        ((r->d_apc[m] >= 0 || r->d_liq[m] >= 0 || r->d_conc[m] >= 0) &&
+         (r->d_extot[m] = open_pt(g, "exceed_total", r)) < 0))
       st = im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", path, name);
     if (g >= 0) H5Gclose(g);
   }
@@ -486,7 +515,9 @@ im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_resu
   if (st) return st;
   double claimed = 0;
   for (size_t m = 0; m < r->n_models; m++)
-    claimed += (double)r->n_port * (double)r->n_dates * (r->d_apc[m] >= 0 ? 26 : 17);
+    claimed += (double)r->n_port * (double)r->n_dates *
+               (17 + 8 * ((r->d_apc[m] >= 0) + (r->d_liq[m] >= 0) + (r->d_conc[m] >= 0)) +
+                (r->d_extot[m] >= 0));
   struct stat sb;
   if (stat(path, &sb) == 0 && (double)sb.st_size < claimed)
     st = im_err_set(err, IM_EDATA, "%s: damaged: its datasets claim %.0f bytes, the file has %lld",
@@ -528,25 +559,41 @@ static herr_t block_io(hid_t d, hid_t type, size_t p0, size_t np, size_t t0, siz
   return e;
 }
 
-int im_results_has_total(const im_results *r, size_t m) { return r->d_apc[m] >= 0; }
+int im_results_has_total(const im_results *r, size_t m) { return r->d_extot[m] >= 0; }
 
-im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *apc,
+im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *add,
                                 int8_t *exceed_total, im_err *err) {
-  if (r->d_apc[model] < 0 ||
-      block_io(r->d_apc[model], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, apc, 0) < 0 ||
+  const size_t n = np * r->n_dates;
+  double *tmp = malloc((n ? n : 1) * sizeof *tmp);
+  if (!tmp) return im_err_set(err, IM_ENOMEM, "out of memory reading the total margin");
+  for (size_t i = 0; i < n; i++) add[i] = 0;
+  const hid_t layers[3] = {r->d_apc[model], r->d_liq[model], r->d_conc[model]};
+  herr_t e = r->d_extot[model] < 0 ? -1 : 0;
+  for (int l = 0; l < 3 && e >= 0; l++) {
+    if (layers[l] < 0) continue;
+    e = block_io(layers[l], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, tmp, 0);
+    for (size_t i = 0; i < n && e >= 0; i++) add[i] += tmp[i];
+  }
+  free(tmp);
+  if (e < 0 ||
       block_io(r->d_extot[model], H5T_NATIVE_INT8, p0, np, 0, r->n_dates, exceed_total, 0) < 0)
-    return im_err_set(err, IM_EIO, "%s: reading /models/%s/apc and exceed_total failed", r->path,
-                      r->models[model].name);
+    return im_err_set(err, IM_EIO, "%s: reading /models/%s: the total margin's layers and "
+                      "exceed_total failed", r->path, r->models[model].name);
   return IM_OK;
 }
 
 im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
                                 size_t nt, const double *im, const double *pnl,
-                                const int8_t *exceed, const double *apc,
-                                const int8_t *exceed_total, im_err *err) {
+                                const int8_t *exceed, const double *apc, const double *liq,
+                                const double *conc, const int8_t *exceed_total, im_err *err) {
   if ((r->d_apc[model] >= 0 &&
-       (block_io(r->d_apc[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)apc, 1) < 0 ||
-        block_io(r->d_extot[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed_total, 1) < 0)) ||
+       block_io(r->d_apc[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)apc, 1) < 0) ||
+      (r->d_liq[model] >= 0 &&
+       block_io(r->d_liq[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)liq, 1) < 0) ||
+      (r->d_conc[model] >= 0 &&
+       block_io(r->d_conc[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)conc, 1) < 0) ||
+      (r->d_extot[model] >= 0 &&
+       block_io(r->d_extot[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed_total, 1) < 0) ||
       block_io(r->d_im[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)im, 1) < 0 ||
       block_io(r->d_pnl[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)pnl, 1) < 0 ||
       block_io(r->d_exceed[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed, 1) < 0)
@@ -626,7 +673,7 @@ im_status im_results_begin_validation(im_results *r, im_err *err) {
     hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
     hid_t dv = H5Dcreate2(g, "validation", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t ds = H5Dcreate2(g, "summary", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (r->d_apc[m] >= 0) { /* the same battery on the total margin: margin adequacy */
+    if (r->d_extot[m] >= 0) { /* the same battery on the total margin: margin adequacy */
       hid_t a = H5Dcreate2(g, "validation_total", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       hid_t b = H5Dcreate2(g, "summary_total", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       if (a < 0 || b < 0) e = -1;

@@ -71,18 +71,23 @@ const im_model *im_results_model(const im_results *r, size_t m);
 /* Portfolio ids [n_port] as recorded in the file. */
 const char (*im_results_ids(const im_results *r))[IM_PORT_ID_LEN];
 
-/* Independent. Writes a tile of [np][nt] values at (p0, t0); apc and
- * exceed_total only for a model with an anti-procyclicality layer. */
+/* Independent. Writes a tile of [np][nt] values at (p0, t0); apc only for a
+ * model with an anti-procyclicality layer, liq and conc only for one with
+ * that add-on (/models/<m>/addon_liquidity, addon_concentration), and
+ * exceed_total for one with any of them. */
 im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
                                 size_t nt, const double *im, const double *pnl,
-                                const int8_t *exceed, const double *apc,
-                                const int8_t *exceed_total, im_err *err);
+                                const int8_t *exceed, const double *apc, const double *liq,
+                                const double *conc, const int8_t *exceed_total, im_err *err);
 
-/* Whether model m has the APC layer (apc, exceed_total, validation_total). */
+/* Whether model m has a total margin beyond the core (an APC layer or
+ * add-ons: exceed_total, validation_total). */
 int im_results_has_total(const im_results *r, size_t m);
 
-/* Independent. Reads apc and exceed_total rows [p0, p0+np) x all dates. */
-im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *apc,
+/* Independent. Reads rows [p0, p0+np) x all dates of the total minus the core
+ * (apc + addon_liquidity + addon_concentration, those the model has; NaN
+ * where any is) into add, and of exceed_total. */
+im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *add,
                                 int8_t *exceed_total, im_err *err);
 
 /* Independent. Reads exceed rows [p0, p0+np) x all dates. */

@@ -46,10 +46,11 @@ static int bcast_alloc(void **p, size_t n, int rank, MPI_Comm comm) {
 im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  size_t sizes[8];
+  size_t sizes[9];
   if (rank == 0) {
     sizes[6] = job->mkt.ivol != NULL;
     sizes[7] = job->mkt.funding != NULL;
+    sizes[8] = job->mkt.volume != NULL;
     sizes[0] = job->cfg.text ? strlen(job->cfg.text) + 1 : 0;
     sizes[1] = job->mkt.n_und;
     sizes[2] = job->mkt.n_days;
@@ -81,6 +82,8 @@ im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
     rc = bcast_alloc((void **)&job->mkt.ivol, nu * nd * sizeof(double), rank, comm);
   if (rc == MPI_SUCCESS && sizes[7])
     rc = bcast_alloc((void **)&job->mkt.funding, nu * nd * sizeof(double), rank, comm);
+  if (rc == MPI_SUCCESS && sizes[8])
+    rc = bcast_alloc((void **)&job->mkt.volume, nu * nd * sizeof(double), rank, comm);
   if (rc == MPI_SUCCESS)
     rc = bcast_alloc((void **)&job->book.instr, ni * sizeof(im_instrument), rank, comm);
   if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->book.id, np * IM_PORT_ID_LEN, rank, comm);
@@ -102,6 +105,7 @@ void im_job_clear(im_job *job) {
   free(job->mkt.close);
   free(job->mkt.ivol);
   free(job->mkt.funding);
+  free(job->mkt.volume);
   free(job->book.instr);
   free(job->book.id);
   free(job->book.pos_start);
@@ -184,6 +188,7 @@ static uint64_t inputs_hash(const im_job *job) {
   h = fnv(h, m->close, m->n_und * m->n_days * sizeof *m->close);
   if (m->ivol) h = fnv(h, m->ivol, m->n_und * m->n_days * sizeof *m->ivol);
   if (m->funding) h = fnv(h, m->funding, m->n_und * m->n_days * sizeof *m->funding);
+  if (m->volume) h = fnv(h, m->volume, m->n_und * m->n_days * sizeof *m->volume);
   for (size_t i = 0; i < b->n_instr; i++) { /* field by field: the struct has padding */
     const im_instrument *in = &b->instr[i];
     const int32_t kind = (int32_t)in->kind;
@@ -248,8 +253,9 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   double *tim = malloc(pb * db * sizeof *tim), *tpnl = malloc(pb * db * sizeof *tpnl);
   int8_t *texc = malloc(pb * db * sizeof *texc);
   double *tapc = malloc(pb * db * sizeof *tapc);
+  double *tliq = malloc(pb * db * sizeof *tliq), *tconc = malloc(pb * db * sizeof *tconc);
   int8_t *ttot = malloc(pb * db * sizeof *ttot);
-  if (!tapc || !ttot || !dates || !done || !pending || !state || !scratch || !tim || !tpnl || !texc)
+  if (!tapc || !tliq || !tconc || !ttot || !dates || !done || !pending || !state || !scratch || !tim || !tpnl || !texc)
     st = im_err_set(err, IM_ENOMEM, "out of memory for tile buffers");
   for (size_t t = 0; t < T && !st; t++)
     dates[t] = im_days_to_yyyymmdd(job->mkt.day0 + (int32_t)(job->d0 + t));
@@ -316,7 +322,11 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
       if (im_model_has_apc(&cfg->models[m]))
         im_model_apc_tile(state[m], scratch[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim,
                           tpnl, tapc, ttot);
-      local = im_results_write_tile(res, m, p0, np, t0, nt, tim, tpnl, texc, tapc, ttot, err);
+      if (im_model_has_addons(&cfg->models[m])) /* after the APC layer: the total includes it */
+        im_model_addon_tile(state[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim, tpnl,
+                            im_model_has_apc(&cfg->models[m]) ? tapc : NULL, tliq, tconc, ttot);
+      local = im_results_write_tile(res, m, p0, np, t0, nt, tim, tpnl, texc, tapc, tliq, tconc,
+                                    ttot, err);
       if (!local) local = im_results_mark_done(res, tile, err);
       if (!local) stats->tiles_mine++;
       if (rank == 0 && opts->progress && MPI_Wtime() - last_print >= 1.0) {
@@ -346,6 +356,8 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   free(tpnl);
   free(texc);
   free(tapc);
+  free(tliq);
+  free(tconc);
   free(ttot);
   free(dates);
   free(done);

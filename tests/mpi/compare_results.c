@@ -66,11 +66,12 @@ int main(int argc, char **argv) {
   for (hsize_t i = 0; i < info.nlinks && !rc; i++) {
     char name[256];
     H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
-    /* The first five always exist; the others only with h > 1 or an APC
-     * layer, and then must exist in both files. */
+    /* The first five always exist; the others only with h > 1, an APC
+     * layer or add-ons, and then must exist in both files. */
     const char *sets[] = {"im", "pnl", "exceed", "validation", "summary", "validation_subsamples",
-                          "apc", "exceed_total", "validation_total", "summary_total"};
-    for (size_t k = 0; k < 10 && !rc; k++) {
+                          "apc", "exceed_total", "validation_total", "summary_total",
+                          "addon_liquidity", "addon_concentration"};
+    for (size_t k = 0; k < 12 && !rc; k++) {
       char path[512];
       snprintf(path, sizeof path, "models/%s/%s", name, sets[k]);
       if (k >= 5 && H5Lexists(a, path, H5P_DEFAULT) <= 0 && H5Lexists(b, path, H5P_DEFAULT) <= 0)
