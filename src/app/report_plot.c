@@ -571,6 +571,13 @@ static void chart_cal_sens(ctx *c, const rp_report *rep, int param, size_t *work
     snprintf(k->note, sizeof k->note, "No set of this series has an observed day.");
     return;
   }
+  if (n == 1) {
+    snprintf(k->note, sizeof k->note,
+             "No other set differs from this one in %s alone (the grid varies %s only with "
+             "other parameters, or it does not apply to this kind).",
+             pname, pname);
+    return;
+  }
   const int categorical = param == 0 || param == 1; /* kind, measure: enum values */
   begin(c, c->ch->n - 1, 900, 300);
   fprintf(c->f, "$s << EOD\n");
@@ -601,7 +608,7 @@ static void chart_cal_sens(ctx *c, const rp_report *rep, int param, size_t *work
           "set y2label 'exceedance rate, %%'\nset y2tics\nset ytics nomirror\n"
           "set key outside right top\n"
           "plot $s using 1:2 with linespoints pt 7 lw 1.5 lc rgb '%s' title 'mean margin', \\\n"
-          "  $s using 1:3 axes x1y2 with linespoints pt 5 dt 2 lc rgb '%s' title 'exceedance rate', "
+          "  $s using 1:3 axes x1y2 with linespoints pt 5 dt 2 lw 1.5 lc rgb '%s' title 'exceedance rate', "
           "\\\n"
           "  $s using 1:4 with points pt 9 ps 2 lc rgb '%s' title '%s set'\n",
           pname, C_BLUE, C_YELLOW, C_RED,

@@ -879,8 +879,8 @@ static void html_calibration(FILE *f, const rp_report *rep, const rp_charts *ch)
            rs->lambda, rs->nu, (int)rs->paths, (int)rs->apc_buffer, (int)rs->apc_stress,
            (int)rs->apc_floor);
   kv_text(f, "further parameters", "cal.set_more", a);
-  fputs("</table>\n<table id=\"calibration-verdicts\"><thead><tr><th>period</th><th "
-        "class=\"l\">dates</th>", f);
+  fputs("</table>\n<div class=\"scroll\"><table class=\"ports\" id=\"calibration-verdicts\">"
+        "<thead><tr><th>period</th><th class=\"l\">dates</th>", f);
   fputs(cal_heads, f);
   fputs("<th>verdict</th><th class=\"l\">criteria missed</th></tr></thead><tbody>\n", f);
   for (size_t q = 0; q < Q; q++) {
@@ -898,7 +898,7 @@ static void html_calibration(FILE *f, const rp_report *rep, const rp_charts *ch)
     td_text(f, b);
     fputs("</tr>\n", f);
   }
-  fputs("</tbody></table>\n", f);
+  fputs("</tbody></table></div>\n", f);
 
   /* the ranking */
   const size_t top = S < RP_CAL_TOP ? S : RP_CAL_TOP;
