@@ -12,7 +12,7 @@
 
 static const char help[] =
     "usage: [mpirun -n N] imvar report results.h5 -o report.html [--portfolios ID,...]\n"
-    "                     [--worst N] [--rows N]\n"
+    "                     [--worst N] [--rows N] [--calibration calibration.h5]\n"
     "\n"
     "The model validation report of a validated results file: one self-contained HTML page\n"
     "(inline SVG charts drawn by gnuplot, no scripts, nothing fetched) that says per model\n"
@@ -25,8 +25,11 @@ static const char help[] =
     "realised loss with exceedances marked and the margin's n-day increases; and a table of\n"
     "every portfolio's statistics, worst first. Beside the HTML (same directory) it writes\n"
     "summary.json, summary_models.csv and summary_portfolios.csv with the same numbers, for\n"
-    "dashboards (existing files of those names are replaced). All four are written to\n"
-    "temporary names and renamed when complete. Runs on rank 0.\n"
+    "dashboards (existing files of those names are replaced). With --calibration, a calibration\n"
+    "section (criteria, the recommended set and its verdicts per period, the best-ranked sets,\n"
+    "the Pareto frontier of margin against exceedances, the sensitivities) and\n"
+    "summary_calibration.csv; without it the section says how to make one. All files are\n"
+    "written to temporary names and renamed when complete. Runs on rank 0.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE       the HTML report (required)\n"
@@ -35,14 +38,14 @@ static const char help[] =
     "  -w, --worst N           chart the N worst portfolios of each model (default 5, 0..1000)\n"
     "  -r, --rows N            at most N rows per model in the HTML table (default 1000,\n"
     "                          0 = all); summary_portfolios.csv always has every portfolio\n"
-    "      --calibration FILE  calibration results: not supported yet (no calibration file\n"
-    "                          format exists before the calibrate command)\n"
+    "      --calibration FILE  a complete calibration file of imvar calibrate (merged, not a\n"
+    "                          chunk)\n"
     "  -h, --help              this text\n"
     "\n"
     "Environment: IMVAR_GNUPLOT, the gnuplot program (default: gnuplot on PATH; Debian's\n"
     "gnuplot-nox). Exit codes: 0 written, 1 I/O (missing results file, unwritable output,\n"
-    "gnuplot failed), 2 bad command line, 3 not a validated results file, unknown portfolio id\n"
-    "or a calibration file.\n";
+    "gnuplot failed, missing calibration file), 2 bad command line, 3 not a validated results\n"
+    "file, unknown portfolio id, or not a complete calibration file.\n";
 
 /* The same file (both exist and share device and inode). */
 static int same_file(const char *a, const char *b) {
@@ -72,23 +75,28 @@ static int add_ids(const char *arg, char ***names, size_t *n) {
   }
 }
 
-static im_status report(const char *results, const char *out, const char *const *ids, size_t worst,
-                        size_t rows, im_err *err) {
+static im_status report(const char *results, const char *calib, const char *out,
+                        const char *const *ids, size_t worst, size_t rows, im_err *err) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   if (im_output_dir_ok(out, err->msg, sizeof err->msg) < 0)
     return IM_EIO;
-  const char *side[3] = {"summary.json", "summary_models.csv", "summary_portfolios.csv"};
-  for (int i = 0; i < 3; i++) {
-    char p[4200];
-    rp_side_path(out, side[i], p, sizeof p);
-    if (same_file(p, results))
-      return im_err_set(err, IM_EINVAL,
-                        "%s: the report would overwrite the results file (it writes %s beside %s)",
-                        results, side[i], out);
+  const char *side[4] = {"summary.json", "summary_models.csv", "summary_portfolios.csv",
+                         "summary_calibration.csv"};
+  const char *input[2] = {results, calib};
+  for (int k = 0; k < 2 && input[k]; k++) {
+    const char *what = k ? "calibration" : "results";
+    for (int i = 0; i < 4; i++) {
+      char p[4200];
+      rp_side_path(out, side[i], p, sizeof p);
+      if (same_file(p, input[k]))
+        return im_err_set(err, IM_EINVAL,
+                          "%s: the report would overwrite the %s file (it writes %s beside %s)",
+                          input[k], what, side[i], out);
+    }
+    if (same_file(out, input[k]))
+      return im_err_set(err, IM_EINVAL, "%s: the report would overwrite the %s file", out, what);
   }
-  if (same_file(out, results))
-    return im_err_set(err, IM_EINVAL, "%s: the report would overwrite the results file", out);
   rp_report rep;
   memset(&rep, 0, sizeof rep);
   rep.results_path = results;
@@ -101,6 +109,14 @@ static im_status report(const char *results, const char *out, const char *const 
   strftime(rep.generated, sizeof rep.generated, "%Y-%m-%dT%H:%M:%SZ", &tmv);
   rp_charts ch = {0, NULL};
   im_status st = rp_load(&rep, ids, err);
+  if (!st && calib) {
+    st = im_calib_read(calib, &rep.cal, err);
+    if (!st) {
+      rep.cal_path = calib;
+      rep.cal_ref = rep.cal.recommended >= 0 ? (size_t)rep.cal.recommended
+                                             : (size_t)rep.cal.ranking[0];
+    }
+  }
   if (!st)
     st = rp_draw(&rep, &ch, err);
   if (!st)
@@ -114,13 +130,20 @@ static im_status report(const char *results, const char *out, const char *const 
     rp_side_path(out, "", dir, sizeof dir);
     printf(
         "imvar report: %s (%zu models, %zu portfolios, %zu charts); summary.json, "
-        "summary_models.csv, summary_portfolios.csv in %s; %.2f s\n",
-        out, rep.M, rep.P, drawn, dir[0] ? dir : "./",
+        "summary_models.csv, summary_portfolios.csv%s in %s; %.2f s\n",
+        out, rep.M, rep.P, drawn, calib ? ", summary_calibration.csv" : "", dir[0] ? dir : "./",
         (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     for (size_t m = 0; m < rep.M; m++)
       printf("model %s: %s\n", rep.models[m].md.name, rp_state_name(rep.models[m].verdict));
+    if (calib) {
+      char l[160];
+      rp_cal_label(&rep.cal.sets[rep.cal_ref], l, sizeof l);
+      printf("calibration %s: %s %s (set %zu)\n", calib,
+             rep.cal.recommended >= 0 ? "recommended" : "none eligible; nearest", l, rep.cal_ref);
+    }
     fflush(stdout);
   }
+  im_calib_data_free(&rep.cal);
   rp_charts_free(&ch);
   rp_free(&rep);
   return st;
@@ -194,13 +217,8 @@ int im_cmd_report(int argc, char **argv, MPI_Comm comm) {
   im_err err = {""};
   im_status st = IM_OK;
   if (rank == 0) {
-    if (calib)
-      st = im_err_set(&err, IM_EDATA,
-                      "%s: calibration files are not supported yet (their format comes with the "
-                      "calibrate command); run imvar report without --calibration",
-                      calib);
-    else
-      st = report(argv[optind], out, (const char *const *)ids, (size_t)worst, (size_t)rows, &err);
+    st = report(argv[optind], calib, out, (const char *const *)ids, (size_t)worst, (size_t)rows,
+                &err);
     im_report(st, &err);
   }
   for (size_t i = 0; i < n_ids; i++)

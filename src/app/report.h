@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "backtest.h"
+#include "calib_io.h"
 #include "im_status.h"
 #include "market.h"
 #include "model.h"
@@ -21,6 +22,9 @@
 #define RP_ROLL_DAYS 250
 /* Overlap simulations behind the h > 1 rolling traffic-light bounds (as validate). */
 #define RP_OVERLAP_SIMS 20000
+
+/* Rows of the ranked table of the calibration section. */
+#define RP_CAL_TOP 20
 
 /* Verdicts and criterion states, worst last. */
 typedef enum { RP_PASS = 0, RP_ATTENTION = 1, RP_FAIL = 2, RP_INFO = 3, RP_NA = 4 } rp_state;
@@ -102,6 +106,10 @@ typedef struct {
   char (*ids)[IM_PORT_ID_LEN]; /* [P] copy */
   int32_t *dates;              /* [T] YYYYMMDD */
   rp_model *models;            /* [M] */
+  /* the calibration file (--calibration; cal_path NULL without one) */
+  const char *cal_path;
+  im_calib_data cal;
+  size_t cal_ref; /* the recommended set, or the best-ranked when none is eligible */
   /* the run */
   char generated[32]; /* UTC, ISO 8601 */
   char gnuplot_version[128];
@@ -118,10 +126,12 @@ int64_t rp_binom_bound(int64_t n, double p, double level);
 
 /* One chart: inline SVG markup (malloc), its kind and caption. */
 typedef struct {
-  int model;         /* index, or -1 */
+  int model;         /* index, or -1 (calibration charts) */
   int portfolio;     /* index, or -1 for a model-level chart */
+  int param;         /* calibration-sensitivity: the parameter (im_cal_param_name), else -1 */
   const char *kind;  /* "exceed-vs-binomial", "pvalue-histogram", "rolling-traffic-light",
-                        "margin-vs-loss", "margin-increases" */
+                        "margin-vs-loss", "margin-increases", "calibration-pareto",
+                        "calibration-sensitivity" */
   char caption[512]; /* plain text (escaped when written) */
   char *svg;         /* NULL: not drawn (no data); note says why */
   char note[256];
@@ -136,10 +146,15 @@ typedef struct {
 im_status rp_draw(rp_report *rep, rp_charts *out, im_err *err);
 void rp_charts_free(rp_charts *c);
 
-/* Writes report.html, summary.json, summary_models.csv and
- * summary_portfolios.csv (the last three beside the HTML) through temporary
- * names, renamed only when all are complete. */
+/* Writes report.html, summary.json, summary_models.csv,
+ * summary_portfolios.csv and, with a calibration file, summary_calibration.csv
+ * (all but the HTML beside it) through temporary names, renamed only when all
+ * are complete. */
 im_status rp_write(const rp_report *rep, const rp_charts *ch, im_err *err);
+
+/* A parameter set for people, as imvar calibrate prints it: "hs var 99% h2
+ * W500", with " l<lambda>", " nu<nu>", " apcBSF" where they apply. */
+void rp_cal_label(const im_calib_set_rec *s, char *buf, size_t len);
 
 /* The paths of the side files of an HTML path (in its directory). */
 void rp_side_path(const char *html, const char *name, char *out, size_t len);

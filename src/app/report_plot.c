@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "calib.h"
 #include "report.h"
 
 extern char **environ;
@@ -52,6 +53,7 @@ static rp_chart *new_chart(ctx *c, int model, int portfolio, const char *kind) {
   memset(k, 0, sizeof *k);
   k->model = model;
   k->portfolio = portfolio;
+  k->param = -1;
   k->kind = kind;
   return k;
 }
@@ -443,6 +445,177 @@ static void chart_increases(ctx *c, const rp_report *rep, int m, size_t j) {
   end(c);
 }
 
+/* ---- calibration: the Pareto frontier and the sensitivities ---- */
+
+static const im_calib_data *cmp_cal;
+static int cmp_rate(const void *pa, const void *pb) {
+  const im_cal_metrics *x = &cmp_cal->metrics[*(const size_t *)pa * cmp_cal->Q],
+                       *y = &cmp_cal->metrics[*(const size_t *)pb * cmp_cal->Q];
+  if (x->exceed_rate != y->exceed_rate)
+    return x->exceed_rate < y->exceed_rate ? -1 : 1;
+  if (x->mean_margin != y->mean_margin)
+    return x->mean_margin < y->mean_margin ? -1 : 1;
+  return 0;
+}
+
+/* The exceedance rate a set is held to: the criteria's coverage, else its own. */
+static double target_rate(const im_calib_data *cal, size_t set) {
+  return isfinite(cal->criteria.coverage) ? 1 - cal->criteria.coverage
+                                          : 1 - cal->sets[set].confidence;
+}
+
+static void chart_cal_pareto(ctx *c, const rp_report *rep, size_t *work) {
+  const im_calib_data *cal = &rep->cal;
+  const size_t Q = cal->Q, ref = rep->cal_ref;
+  rp_chart *k = new_chart(c, -1, -1, "calibration-pareto");
+  if (!k)
+    return;
+  size_t n_all = 0, n_front = 0;
+  for (size_t i = 0; i < cal->S; i++) {
+    const im_cal_metrics *m = &cal->metrics[i * Q];
+    if (isfinite(m->exceed_rate) && isfinite(m->mean_margin)) {
+      n_all++;
+      if (cal->pareto[i])
+        work[n_front++] = i;
+    }
+  }
+  const double tr = target_rate(cal, ref);
+  snprintf(k->caption, sizeof k->caption,
+           "Mean margin against exceedance rate of each of the %zu parameter sets over the "
+           "calibration period (grey: eligible sets filled, others open). Blue, joined: the %zu "
+           "sets on the Pareto frontier (no other set has both a lower margin and fewer "
+           "exceedances). Red: the %s set. Dashed: the target exceedance rate %.4g%%%s.",
+           n_all, n_front, rep->cal.recommended >= 0 ? "recommended" : "nearest (none eligible)",
+           100 * tr,
+           isfinite(cal->criteria.coverage) ? " (1 - the criteria's coverage)"
+                                            : " (1 - the confidence of that set; each set is held "
+                                              "to its own)");
+  if (!n_all) {
+    snprintf(k->note, sizeof k->note, "No set has an observed day in the calibration period.");
+    return;
+  }
+  cmp_cal = cal;
+  qsort(work, n_front, sizeof *work, cmp_rate);
+  cmp_cal = NULL;
+  begin(c, c->ch->n - 1, 900, 440);
+  for (int e = 0; e < 2; e++) {
+    fprintf(c->f, "$all%d << EOD\n", e);
+    for (size_t i = 0; i < cal->S; i++) {
+      const im_cal_metrics *m = &cal->metrics[i * Q];
+      if (isfinite(m->exceed_rate) && isfinite(m->mean_margin) && (m->eligible != 0) == e)
+        fprintf(c->f, "%.9g %.9g\n", 100 * m->exceed_rate, m->mean_margin);
+    }
+    fprintf(c->f, "EOD\n");
+  }
+  fprintf(c->f, "$front << EOD\n");
+  for (size_t j = 0; j < n_front; j++) {
+    const im_cal_metrics *m = &cal->metrics[work[j] * Q];
+    fprintf(c->f, "%.9g %.9g\n", 100 * m->exceed_rate, m->mean_margin);
+  }
+  fprintf(c->f, "EOD\n$rec << EOD\n");
+  const im_cal_metrics *mr = &cal->metrics[ref * Q];
+  num(c->f, 100 * mr->exceed_rate);
+  num(c->f, mr->mean_margin);
+  fprintf(c->f, "\nEOD\n");
+  fprintf(c->f,
+          "set xlabel 'exceedance rate, %% of portfolio-days (calibration period)'\n"
+          "set ylabel 'mean margin per portfolio-day, USD'\nset format y '%%.1s%%c'\n"
+          "set xrange [0:*]\nset key top right box opaque\n"
+          "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lw 1.5 lc rgb '%s'\n"
+          "plot $all0 using 1:2 with points pt 6 ps 0.7 lc rgb '%s' title 'not eligible', \\\n"
+          "  $all1 using 1:2 with points pt 7 ps 0.7 lc rgb '%s' title 'eligible', \\\n"
+          "  $front using 1:2 with linespoints pt 7 ps 1.0 lw 1.5 lc rgb '%s' title 'Pareto "
+          "frontier', \\\n"
+          "  $rec using 1:2 with points pt 9 ps 2.2 lc rgb '%s' title '%s', \\\n"
+          "  NaN with lines dt 2 lw 1.5 lc rgb '%s' title 'target exceedance rate'\n",
+          100 * tr, 100 * tr, C_DARK, C_GREY, C_GREY, C_BLUE, C_RED,
+          rep->cal.recommended >= 0 ? "recommended" : "nearest (none eligible)", C_DARK);
+  end(c);
+}
+
+static const im_calib_sens_rec *cmp_sens_rows;
+static int cmp_sens(const void *pa, const void *pb) {
+  double x = cmp_sens_rows[*(const size_t *)pa].value, y = cmp_sens_rows[*(const size_t *)pb].value;
+  return x < y ? -1 : x > y;
+}
+
+/* One chart per varying parameter: mean margin (left axis) and exceedance
+ * rate (right axis) of the sets that differ from the reference set only in
+ * that parameter, against its value. */
+static void chart_cal_sens(ctx *c, const rp_report *rep, int param, size_t *work) {
+  const im_calib_data *cal = &rep->cal;
+  const char *pname = im_cal_param_name[param];
+  size_t n = 0;
+  for (size_t r = 0; r < cal->K; r++)
+    if (strcmp(cal->sens[r].parameter, pname) == 0)
+      work[n++] = r;
+  if (!n)
+    return;
+  rp_chart *k = new_chart(c, -1, -1, "calibration-sensitivity");
+  if (!k)
+    return;
+  k->param = param;
+  cmp_sens_rows = cal->sens;
+  qsort(work, n, sizeof *work, cmp_sens);
+  cmp_sens_rows = NULL;
+  snprintf(k->caption, sizeof k->caption,
+           "Sensitivity to %s: the %zu set%s equal to the %s set but for %s, over the calibration "
+           "period. Blue (left axis): mean margin per portfolio-day; yellow, dashed (right "
+           "axis): exceedance rate; red: the %s set itself.",
+           pname, n, n == 1 ? "" : "s", rep->cal.recommended >= 0 ? "recommended" : "nearest",
+           pname, rep->cal.recommended >= 0 ? "recommended" : "nearest");
+  size_t finite = 0;
+  for (size_t j = 0; j < n; j++)
+    finite += isfinite(cal->sens[work[j]].mean_margin);
+  if (!finite) {
+    snprintf(k->note, sizeof k->note, "No set of this series has an observed day.");
+    return;
+  }
+  if (n == 1) {
+    snprintf(k->note, sizeof k->note,
+             "No other set differs from this one in %s alone (the grid varies %s only with "
+             "other parameters, or it does not apply to this kind).",
+             pname, pname);
+    return;
+  }
+  const int categorical = param == 0 || param == 1; /* kind, measure: enum values */
+  begin(c, c->ch->n - 1, 900, 300);
+  fprintf(c->f, "$s << EOD\n");
+  for (size_t j = 0; j < n; j++) {
+    const im_calib_sens_rec *s = &cal->sens[work[j]];
+    num(c->f, categorical ? (double)j : s->value);
+    num(c->f, s->mean_margin);
+    num(c->f, 100 * s->exceed_rate);
+    num(c->f, (size_t)s->set == rep->cal_ref ? s->mean_margin : NAN);
+    fputc('\n', c->f);
+  }
+  fprintf(c->f, "EOD\n");
+  if (categorical) {
+    fprintf(c->f, "set xtics (");
+    for (size_t j = 0; j < n; j++) {
+      long v = lround(cal->sens[work[j]].value);
+      const char *lab = param == 0 ? (v >= 0 && v < IM_MODEL_KINDS ? im_model_kind_name((im_model_kind)v)
+                                                                   : "?")
+                                   : (v == 0 || v == 1 ? im_measure_name((im_measure)v) : "?");
+      fprintf(c->f, "%s'%s' %zu", j ? ", " : "", lab, j);
+    }
+    fprintf(c->f, ")\nset xrange [-0.5:%zu.5]\n", n - 1);
+  } else {
+    fprintf(c->f, "set offsets graph 0.04, graph 0.04, 0, 0\n");
+  }
+  fprintf(c->f,
+          "set xlabel '%s'\nset ylabel 'mean margin, USD'\nset format y '%%.1s%%c'\n"
+          "set y2label 'exceedance rate, %%'\nset y2tics\nset ytics nomirror\n"
+          "set key outside right top\n"
+          "plot $s using 1:2 with linespoints pt 7 lw 1.5 lc rgb '%s' title 'mean margin', \\\n"
+          "  $s using 1:3 axes x1y2 with linespoints pt 5 dt 2 lw 1.5 lc rgb '%s' title 'exceedance rate', "
+          "\\\n"
+          "  $s using 1:4 with points pt 9 ps 2 lc rgb '%s' title '%s set'\n",
+          pname, C_BLUE, C_YELLOW, C_RED,
+          rep->cal.recommended >= 0 ? "recommended" : "nearest");
+  end(c);
+}
+
 /* ---- running gnuplot and reading its SVGs back ---- */
 
 static char *slurp(const char *path, size_t *len) {
@@ -528,6 +701,10 @@ static const char *chart_title(const char *kind) {
     return "Rolling 250-day traffic light";
   if (!strcmp(kind, "margin-vs-loss"))
     return "Margin vs realised loss";
+  if (!strcmp(kind, "calibration-pareto"))
+    return "Calibration: mean margin vs exceedance rate, Pareto frontier";
+  if (!strcmp(kind, "calibration-sensitivity"))
+    return "Calibration: sensitivity to one parameter";
   return "Margin level and n-day increases";
 }
 
@@ -610,7 +787,12 @@ im_status rp_draw(rp_report *rep, rp_charts *out, im_err *err) {
   snprintf(script, sizeof script, "%s/charts.gp", dir);
   im_status st = IM_OK;
   ctx c = {fopen(script, "w"), dir, out, 0, 0, "%Y-%m", 0};
-  size_t *work = malloc((rep->P ? rep->P : 1) * sizeof *work);
+  size_t nw = rep->P;
+  if (rep->cal_path && rep->cal.S > nw)
+    nw = rep->cal.S;
+  if (rep->cal_path && rep->cal.K > nw)
+    nw = rep->cal.K;
+  size_t *work = malloc((nw ? nw : 1) * sizeof *work);
   if (!c.f || !work)
     st = im_err_set(err, IM_EIO, "%s: cannot write the chart script", script);
   if (!st) {
@@ -627,6 +809,11 @@ im_status rp_draw(rp_report *rep, rp_charts *out, im_err *err) {
         chart_margin_loss(&c, rep, (int)m, j);
         chart_increases(&c, rep, (int)m, j);
       }
+    }
+    if (rep->cal_path) {
+      chart_cal_pareto(&c, rep, work);
+      for (int p = 0; p < IM_CAL_N_PARAMS; p++)
+        chart_cal_sens(&c, rep, p, work);
     }
     if (fclose(c.f) != 0)
       st = im_err_set(err, IM_EIO, "%s: cannot write the chart script", script);

@@ -705,6 +705,246 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
   fputs("</section>\n", f);
 }
 
+/* ---- the calibration section ---- */
+
+void rp_cal_label(const im_calib_set_rec *s, char *buf, size_t len) {
+  int n = snprintf(buf, len, "%s %s %g%% h%d W%d", s->kind, s->measure, 100 * s->confidence,
+                   (int)s->horizon, (int)s->window);
+  if (n > 0 && (size_t)n < len && strcmp(s->kind, "hs") != 0 && strcmp(s->kind, "grid") != 0)
+    n += snprintf(buf + n, len - (size_t)n, " l%g", s->lambda);
+  if (n > 0 && (size_t)n < len && (!strcmp(s->kind, "ewma_t") || !strcmp(s->kind, "mc_t")))
+    n += snprintf(buf + n, len - (size_t)n, " nu%g", s->nu);
+  if (n > 0 && (size_t)n < len && (s->apc_buffer || s->apc_stress || s->apc_floor))
+    snprintf(buf + n, len - (size_t)n, " apc%s%s%s", s->apc_buffer ? "B" : "",
+             s->apc_stress ? "S" : "", s->apc_floor ? "F" : "");
+}
+
+static void hlabel(FILE *f, const im_calib_set_rec *s) {
+  char l[160];
+  rp_cal_label(s, l, sizeof l);
+  h(f, l);
+}
+
+static void jlabel(FILE *f, const im_calib_set_rec *s) {
+  char l[160];
+  rp_cal_label(s, l, sizeof l);
+  jstr(f, l);
+}
+
+static void period_dates(char *b, size_t n, const im_calib_period_rec *p) {
+  char x[32], y[32];
+  if (p->start <= 0)
+    snprintf(x, sizeof x, "start of data");
+  else
+    date_str(x, sizeof x, p->start);
+  if (p->end >= 99991231)
+    snprintf(y, sizeof y, "end of data");
+  else
+    date_str(y, sizeof y, p->end);
+  snprintf(b, n, "%s to %s", x, y);
+}
+
+static const char *zone_label(int z) { return z >= 0 && z <= 2 ? rp_zone_name(z) : "n/a"; }
+
+/* The metric cells shared by the verdict and the ranked tables. */
+static const char cal_heads[] =
+    "<th>portfolios</th><th>portfolio-days</th><th>exceedances (expected)</th><th>coverage</th>"
+    "<th>exceedance rate</th><th>passing Kupiec</th><th>passing cond. coverage</th><th>zone "
+    "ok</th><th>mean margin, USD</th><th>peak-to-trough</th>";
+
+static void cal_cells(FILE *f, const im_cal_metrics *m) {
+  char a[64];
+  td_int(f, "n_portfolios", m->n_portfolios);
+  td_int(f, "n_obs", m->n_obs);
+  snprintf(a, sizeof a, "%lld (%.1f)", (long long)m->n_exceed, m->expected);
+  td_num(f, "n_exceed", (double)m->n_exceed, a);
+  fmt_pct(a, sizeof a, m->coverage, 3, 0);
+  td_num(f, "coverage", m->coverage, a);
+  fmt_pct(a, sizeof a, m->exceed_rate, 3, 0);
+  td_num(f, "exceed_rate", m->exceed_rate, a);
+  fmt_pct(a, sizeof a, m->share_pass_uc, 1, 0);
+  td_num(f, "share_pass_uc", m->share_pass_uc, a);
+  fmt_pct(a, sizeof a, m->share_pass_cc, 1, 0);
+  td_num(f, "share_pass_cc", m->share_pass_cc, a);
+  fmt_pct(a, sizeof a, m->share_zone_ok, 1, 0);
+  td_num(f, "share_zone_ok", m->share_zone_ok, a);
+  fmt_usd(a, sizeof a, m->mean_margin);
+  td_num(f, "mean_margin", m->mean_margin, a);
+  fmt_fixed(a, sizeof a, m->procyclicality, 2);
+  td_num(f, "procyclicality", m->procyclicality, a);
+}
+
+static void cal_verdict_cell(FILE *f, const im_cal_metrics *m) {
+  const char *v = m->eligible ? "holds" : m->n_obs ? "fails" : "n/a";
+  fprintf(f, "<td data-f=\"eligible\" data-v=\"%d\" class=\"v-%s\">%s</td>", (int)m->eligible,
+          m->eligible ? "pass" : m->n_obs ? "fail" : "na", v);
+}
+
+/* Which criteria a set misses in a period, for people. */
+static void cal_misses(char *b, size_t n, const im_cal_metrics *m) {
+  b[0] = '\0';
+  if (!m->n_obs) {
+    snprintf(b, n, "no observation");
+    return;
+  }
+  const char *w[4] = {m->ok_coverage ? NULL : "coverage", m->ok_uc ? NULL : "Kupiec",
+                      m->ok_cc ? NULL : "cond. coverage", m->ok_zone ? NULL : "zone"};
+  for (int i = 0; i < 4; i++)
+    if (w[i])
+      snprintf(b + strlen(b), n - strlen(b), "%s%s", b[0] ? ", " : "misses: ", w[i]);
+}
+
+static void html_no_calibration(FILE *f) {
+  fputs(
+      "<section id=\"calibration\"><h2>Calibration</h2>\n<p data-calibration=\"none\">No "
+      "calibration file was given. <code>imvar calibrate -c calibrate.yaml -o calibration.h5</code> "
+      "runs a grid of parameter sets over a calibration period and test periods (README, "
+      "&ldquo;Calibration&rdquo;); <code>imvar report results.h5 -o report.html --calibration "
+      "calibration.h5</code> then adds its criteria, the recommended set and its verdicts, the "
+      "ranked sets, the Pareto frontier of margin against exceedances and the sensitivities "
+      "here.</p></section>\n",
+      f);
+}
+
+static void html_calibration(FILE *f, const rp_report *rep, const rp_charts *ch) {
+  if (!rep->cal_path) {
+    html_no_calibration(f);
+    return;
+  }
+  const im_calib_data *cal = &rep->cal;
+  const size_t S = cal->S, Q = cal->Q, ref = rep->cal_ref;
+  char a[160], b[160];
+  fputs("<section id=\"calibration\"><h2>Calibration</h2>\n<p class=\"sub\">Calibration file <code>",
+        f);
+  h(f, rep->cal_path);
+  fputs("</code> &middot; run ", f);
+  h(f, cal->created);
+  fputs(" by imvar ", f);
+  h(f, cal->imvar_version);
+  fputs(" (git ", f);
+  h(f, cal->git_revision);
+  fprintf(f, ") &middot; seed %ld &middot; <span data-f=\"cal.n_sets\" data-v=\"%zu\">%zu</span> "
+             "parameter sets &middot; %zu period%s</p>\n",
+          cal->seed, S, S, Q, Q == 1 ? "" : "s");
+
+  /* criteria */
+  fputs("<h3 id=\"calibration-criteria\">Selection criteria</h3>\n<table class=\"kv\" "
+        "id=\"calibration-criteria-table\">\n", f);
+  if (isfinite(cal->criteria.coverage))
+    fmt_pct(a, sizeof a, cal->criteria.coverage, 3, 0);
+  else
+    snprintf(a, sizeof a, "each set's confidence");
+  kv_num(f, "minimum pooled coverage", "criteria.coverage", cal->criteria.coverage, a,
+         "exceedances over all portfolio-days of the calibration period");
+  snprintf(a, sizeof a, "%s", zone_label(cal->criteria.zone));
+  fputs("<tr><th>worst acceptable traffic-light zone of a portfolio</th>", f);
+  fprintf(f, "<td data-f=\"criteria.zone\" data-v=\"%d\">%s</td><td class=\"note\">binomial for a "
+             "1-day horizon, overlap-corrected for longer</td></tr>\n",
+          cal->criteria.zone, a);
+  fmt_fixed(a, sizeof a, cal->criteria.test_level, 3);
+  kv_num(f, "test level (Kupiec, conditional coverage)", "criteria.test_level",
+         cal->criteria.test_level, a, "a portfolio passes when p >= the level");
+  fmt_pct(a, sizeof a, cal->criteria.pass_share, 1, 0);
+  kv_num(f, "minimum share of portfolios passing each test and the zone", "criteria.pass_share",
+         cal->criteria.pass_share, a, NULL);
+  fputs("</table>\n<p class=\"rule\">A set is <b>eligible</b> when, over the calibration period, "
+        "it meets all four. The recommended set is the eligible set with the lowest mean margin "
+        "(then the lowest procyclicality); it <b>holds</b> in a test period when it meets them "
+        "there too. When no set is eligible, the nearest (fewest criteria missed, then lowest "
+        "margin) is shown instead and nothing is recommended.</p>\n", f);
+
+  /* the recommended set and its verdicts */
+  const im_calib_set_rec *rs = &cal->sets[ref];
+  fputs("<h3 id=\"calibration-recommended\">Recommended set</h3>\n", f);
+  if (cal->recommended >= 0) {
+    int holds = 1;
+    for (size_t q = 1; q < Q; q++)
+      holds &= cal->metrics[ref * Q + q].eligible != 0;
+    fprintf(f, "<p data-recommended=\"%zu\"><span class=\"badge v-pass\">", ref);
+    hlabel(f, rs);
+    fprintf(f, "</span> (set %zu of %zu)%s</p>\n", ref, S,
+            Q < 2 ? "" : holds ? ": holds in every test period" : ": fails the criteria in a test period");
+  } else {
+    fputs("<p data-recommended=\"none\"><span class=\"badge v-fail\">none eligible</span> No set "
+          "meets the criteria over the calibration period. The nearest is <b>", f);
+    hlabel(f, rs);
+    fprintf(f, "</b> (set %zu of %zu); it is shown below but not recommended.</p>\n", ref, S);
+  }
+  fputs("<table class=\"kv\" id=\"calibration-set\">\n", f);
+  snprintf(a, sizeof a, "%s, %s, confidence %.6g, horizon %d day%s, window %d", rs->kind,
+           rs->measure, rs->confidence, (int)rs->horizon, rs->horizon == 1 ? "" : "s",
+           (int)rs->window);
+  kv_text(f, "parameters", "cal.set", a);
+  snprintf(a, sizeof a, "lambda %.6g, nu %.6g, paths %d, APC buffer %d, stress %d, floor %d",
+           rs->lambda, rs->nu, (int)rs->paths, (int)rs->apc_buffer, (int)rs->apc_stress,
+           (int)rs->apc_floor);
+  kv_text(f, "further parameters", "cal.set_more", a);
+  fputs("</table>\n<div class=\"scroll\"><table class=\"ports\" id=\"calibration-verdicts\">"
+        "<thead><tr><th>period</th><th class=\"l\">dates</th>", f);
+  fputs(cal_heads, f);
+  fputs("<th>verdict</th><th class=\"l\">criteria missed</th></tr></thead><tbody>\n", f);
+  for (size_t q = 0; q < Q; q++) {
+    const im_cal_metrics *m = &cal->metrics[ref * Q + q];
+    fprintf(f, "<tr data-cal=\"ref\" data-set=\"%zu\" data-period=\"%zu\"><th>", ref, q);
+    h(f, cal->periods[q].name);
+    fputs(q == 0 ? " (calibration)</th>" : " (test)</th>", f);
+    period_dates(a, sizeof a, &cal->periods[q]);
+    fputs("<td class=\"l\">", f);
+    h(f, a);
+    fputs("</td>", f);
+    cal_cells(f, m);
+    cal_verdict_cell(f, m);
+    cal_misses(b, sizeof b, m);
+    td_text(f, b);
+    fputs("</tr>\n", f);
+  }
+  fputs("</tbody></table></div>\n", f);
+
+  /* the ranking */
+  const size_t top = S < RP_CAL_TOP ? S : RP_CAL_TOP;
+  fprintf(f,
+          "<h3 id=\"calibration-ranking\">The %zu best-ranked sets, calibration period</h3>\n"
+          "<p class=\"caveat\">Eligible sets first, by mean margin, then procyclicality; then the "
+          "others by the number of criteria they miss, then mean margin. Frontier: on the Pareto "
+          "frontier of mean margin against exceedance rate. Every set and period is in "
+          "summary_calibration.csv.</p>\n<div class=\"scroll\"><table class=\"ports\" "
+          "id=\"calibration-ranked\"><thead><tr><th>rank</th><th class=\"l\">set</th>"
+          "<th>frontier</th>",
+          top);
+  fputs(cal_heads, f);
+  fputs("<th>verdict</th><th class=\"l\">criteria missed</th></tr></thead><tbody>\n", f);
+  for (size_t r = 0; r < top; r++) {
+    const size_t i = (size_t)cal->ranking[r];
+    const im_cal_metrics *m = &cal->metrics[i * Q];
+    fprintf(f, "<tr data-cal=\"rank\" data-set=\"%zu\" data-period=\"0\" data-rank=\"%zu\"%s>"
+               "<td>%zu</td><td class=\"l\">",
+            i, r + 1, i == ref ? " class=\"z-green\"" : "", r + 1);
+    hlabel(f, &cal->sets[i]);
+    fprintf(f, "</td><td data-f=\"pareto\" data-v=\"%d\">%s</td>", (int)cal->pareto[i],
+            cal->pareto[i] ? "yes" : "");
+    cal_cells(f, m);
+    cal_verdict_cell(f, m);
+    cal_misses(b, sizeof b, m);
+    td_text(f, b);
+    fputs("</tr>\n", f);
+  }
+  fputs("</tbody></table></div>\n", f);
+  if (top < S)
+    fprintf(f, "<p class=\"caveat\">%zu more sets are in summary_calibration.csv.</p>\n", S - top);
+
+  /* charts */
+  fputs("<h3 id=\"calibration-charts\">Pareto frontier and sensitivities</h3>\n", f);
+  size_t n_sens = 0;
+  for (size_t i = 0; i < ch->n; i++)
+    if (ch->c[i].model < 0 && !strncmp(ch->c[i].kind, "calibration-", 12)) {
+      html_figure(f, &ch->c[i]);
+      n_sens += !strcmp(ch->c[i].kind, "calibration-sensitivity");
+    }
+  if (!n_sens)
+    fputs("<p class=\"caveat\">No sensitivity: no parameter varies around the set.</p>\n", f);
+  fputs("</section>\n", f);
+}
+
 static int write_html(FILE *f, const rp_report *rep, const rp_charts *ch) {
   fputs(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -721,11 +961,7 @@ static int write_html(FILE *f, const rp_report *rep, const rp_charts *ch) {
   html_cover(f, rep);
   for (size_t m = 0; m < rep->M; m++)
     html_model(f, rep, ch, m);
-  fputs(
-      "<section id=\"calibration\"><h2>Calibration</h2>\n<p>No calibration file. Calibration files "
-      "are not supported yet (their format comes with the calibrate command); the calibration "
-      "frontier and sensitivity charts appear here once it exists.</p></section>\n",
-      f);
+  html_calibration(f, rep, ch);
   fprintf(f, "<footer>imvar %s (git %s) &middot; charts drawn by ", IMVAR_VERSION, IMVAR_GIT_REV);
   h(f, rep->gnuplot_version[0] ? rep->gnuplot_version : "gnuplot");
   fputs(
@@ -748,6 +984,140 @@ static void json_dist(FILE *f, const rp_report *rep, const rp_dist *d) {
   else
     fputs("null", f);
   fputs("}", f);
+}
+
+/* The metrics of one set over one period as JSON members (no braces). */
+static void json_metrics(FILE *f, const im_cal_metrics *m) {
+  const char *sep = "";
+#define I64(x) fprintf(f, "%s\"" #x "\": %lld", sep, (long long)m->x), sep = ", ";
+#define F64(x) fprintf(f, "%s\"" #x "\": ", sep), jnum(f, m->x), sep = ", ";
+#define I8(x) fprintf(f, "%s\"" #x "\": %s", sep, m->x ? "true" : "false"), sep = ", ";
+  IM_CAL_METRICS_FIELDS(I64, F64, I8)
+#undef I64
+#undef F64
+#undef I8
+}
+
+static void json_period(FILE *f, const im_calib_period_rec *p) {
+  char a[32];
+  fputs("\"period\": ", f);
+  jstr(f, p->name);
+  fputs(", \"start\": ", f);
+  if (p->start > 0) {
+    date_str(a, sizeof a, p->start);
+    jstr(f, a);
+  } else {
+    fputs("null", f);
+  }
+  fputs(", \"end\": ", f);
+  if (p->end < 99991231) {
+    date_str(a, sizeof a, p->end);
+    jstr(f, a);
+  } else {
+    fputs("null", f);
+  }
+}
+
+static void json_calibration(FILE *f, const rp_report *rep, const rp_charts *ch) {
+  if (!rep->cal_path) {
+    fputs(" \"calibration\": null\n", f);
+    return;
+  }
+  const im_calib_data *cal = &rep->cal;
+  const size_t S = cal->S, Q = cal->Q, ref = rep->cal_ref;
+  fputs(" \"calibration\": {\"file\": ", f);
+  jstr(f, rep->cal_path);
+  fputs(", \"created\": ", f);
+  jstr(f, cal->created);
+  fputs(", \"imvar_version\": ", f);
+  jstr(f, cal->imvar_version);
+  fputs(", \"git_revision\": ", f);
+  jstr(f, cal->git_revision);
+  fprintf(f, ", \"seed\": %ld, \"n_sets\": %zu,\n  \"criteria\": {\"coverage\": ", cal->seed, S);
+  jnum(f, cal->criteria.coverage);
+  fprintf(f, ", \"coverage_rule\": \"%s\", \"zone\": \"%s\", \"test_level\": ",
+          isfinite(cal->criteria.coverage) ? "fixed" : "target", zone_label(cal->criteria.zone));
+  jnum(f, cal->criteria.test_level);
+  fputs(", \"pass_share\": ", f);
+  jnum(f, cal->criteria.pass_share);
+  fputs("},\n  \"periods\": [", f);
+  for (size_t q = 0; q < Q; q++) {
+    fputs(q ? ", {" : "{", f);
+    json_period(f, &cal->periods[q]);
+    fprintf(f, ", \"role\": \"%s\"}", q ? "test" : "calibration");
+  }
+  fputs("],\n  \"recommended\": ", f);
+  if (cal->recommended >= 0)
+    fprintf(f, "%ld", cal->recommended);
+  else
+    fputs("null", f);
+  fputs(", \"recommended_name\": ", f);
+  if (cal->recommended >= 0)
+    jlabel(f, &cal->sets[ref]);
+  else
+    fputs("null", f);
+  int holds = cal->recommended >= 0;
+  for (size_t q = 1; q < Q; q++)
+    holds &= cal->metrics[ref * Q + q].eligible != 0;
+  fprintf(f, ", \"holds_in_every_test_period\": %s,\n  \"reference\": {\"set\": %zu, \"name\": ",
+          holds ? "true" : "false", ref);
+  jlabel(f, &cal->sets[ref]);
+  fprintf(f, ", \"role\": \"%s\", \"verdicts\": [", cal->recommended >= 0 ? "recommended" : "nearest");
+  for (size_t q = 0; q < Q; q++) {
+    fputs(q ? ",\n    {" : "\n    {", f);
+    json_period(f, &cal->periods[q]);
+    fputs(", ", f);
+    json_metrics(f, &cal->metrics[ref * Q + q]);
+    fputs("}", f);
+  }
+  fputs("]},\n  \"ranked\": [", f);
+  const size_t top = S < RP_CAL_TOP ? S : RP_CAL_TOP;
+  for (size_t r = 0; r < top; r++) {
+    const size_t i = (size_t)cal->ranking[r];
+    fprintf(f, "%s\n    {\"rank\": %zu, \"set\": %zu, \"name\": ", r ? "," : "", r + 1, i);
+    jlabel(f, &cal->sets[i]);
+    fprintf(f, ", \"pareto\": %s, ", cal->pareto[i] ? "true" : "false");
+    json_metrics(f, &cal->metrics[i * Q]);
+    fputs("}", f);
+  }
+  fputs("],\n  \"pareto\": [", f);
+  int first = 1;
+  for (size_t i = 0; i < S; i++)
+    if (cal->pareto[i]) {
+      fprintf(f, "%s%zu", first ? "" : ", ", i);
+      first = 0;
+    }
+  fputs("],\n  \"sensitivity\": [", f);
+  for (size_t k = 0; k < cal->K; k++) {
+    const im_calib_sens_rec *z = &cal->sens[k];
+    fputs(k ? ",\n    {\"parameter\": " : "\n    {\"parameter\": ", f);
+    jstr(f, z->parameter);
+    fputs(", \"value\": ", f);
+    jnum(f, z->value);
+    fprintf(f, ", \"set\": %lld, \"name\": ", (long long)z->set);
+    jlabel(f, &cal->sets[z->set]);
+    fputs(", \"mean_margin\": ", f);
+    jnum(f, z->mean_margin);
+    fputs(", \"exceed_rate\": ", f);
+    jnum(f, z->exceed_rate);
+    fputs(", \"rel_change\": ", f);
+    jnum(f, z->rel_change);
+    fputs("}", f);
+  }
+  fputs("],\n  \"charts\": [", f);
+  first = 1;
+  for (size_t c = 0; c < ch->n; c++) {
+    if (ch->c[c].model >= 0)
+      continue;
+    fprintf(f, "%s{\"kind\": \"%s\", \"parameter\": ", first ? "" : ", ", ch->c[c].kind);
+    if (ch->c[c].param >= 0)
+      jstr(f, im_cal_param_name[ch->c[c].param]);
+    else
+      fputs("null", f);
+    fprintf(f, ", \"drawn\": %s}", ch->c[c].svg ? "true" : "false");
+    first = 0;
+  }
+  fputs("]}\n", f);
 }
 
 static int write_json(FILE *f, const rp_report *rep, const rp_charts *ch, const char *html) {
@@ -912,7 +1282,9 @@ static int write_json(FILE *f, const rp_report *rep, const rp_charts *ch, const 
     }
     fprintf(f, "]}%s\n", m + 1 < rep->M ? "," : "");
   }
-  fputs(" ]}\n", f);
+  fputs(" ],\n", f);
+  json_calibration(f, rep, ch);
+  fputs("}\n", f);
   return ferror(f);
 }
 
@@ -1011,15 +1383,66 @@ static int write_ports_csv(FILE *f, const rp_report *rep) {
   return ferror(f);
 }
 
+/* Every set over every period, with its rank and flags. */
+static int write_cal_csv(FILE *f, const rp_report *rep) {
+  const im_calib_data *cal = &rep->cal;
+  const size_t S = cal->S, Q = cal->Q;
+  size_t *rank = malloc((S ? S : 1) * sizeof *rank);
+  if (!rank)
+    return 1;
+  for (size_t r = 0; r < S; r++)
+    rank[cal->ranking[r]] = r + 1;
+  fputs("set,name,label,kind,measure,confidence,horizon,window,lambda,nu,paths,rank,pareto,recommended,"
+        "period,role,period_start,period_end", f);
+#define X(x) fputs("," #x, f);
+  IM_CAL_METRICS_FIELDS(X, X, X)
+#undef X
+  fputc('\n', f);
+  for (size_t i = 0; i < S; i++) {
+    const im_calib_set_rec *z = &cal->sets[i];
+    for (size_t q = 0; q < Q; q++) {
+      const im_cal_metrics *m = &cal->metrics[i * Q + q];
+      fprintf(f, "%zu,", i);
+      cstr(f, z->name);
+      fputc(',', f);
+      char l[160];
+      rp_cal_label(z, l, sizeof l);
+      cstr(f, l);
+      fputc(',', f);
+      cstr(f, z->kind);
+      fputc(',', f);
+      cstr(f, z->measure);
+      fprintf(f, ",%.17g,%d,%d,%.17g,%.17g,%d,%zu,%d,%d,", z->confidence, (int)z->horizon,
+              (int)z->window, z->lambda, z->nu, (int)z->paths, rank[i], (int)cal->pareto[i],
+              (long)i == cal->recommended);
+      cstr(f, cal->periods[q].name);
+      fprintf(f, ",%s,%d,%d", q ? "test" : "calibration", (int)cal->periods[q].start,
+              (int)cal->periods[q].end);
+#define I64(x) fprintf(f, ",%lld", (long long)m->x);
+#define F64(x) fputc(',', f), cnum(f, m->x);
+#define I8(x) fprintf(f, ",%d", (int)m->x);
+      IM_CAL_METRICS_FIELDS(I64, F64, I8)
+#undef I64
+#undef F64
+#undef I8
+      fputc('\n', f);
+    }
+  }
+  free(rank);
+  return ferror(f);
+}
+
 /* ---- all four files, through temporary names ---- */
 
 im_status rp_write(const rp_report *rep, const rp_charts *ch, im_err *err) {
-  enum { N = 4 };
-  char final[N][4200], tmp[N][4300];
+  enum { NMAX = 5 };
+  const int N = rep->cal_path ? 5 : 4;
+  char final[NMAX][4200], tmp[NMAX][4300];
   snprintf(final[0], sizeof final[0], "%s", rep->out_html);
   rp_side_path(rep->out_html, "summary.json", final[1], sizeof final[1]);
   rp_side_path(rep->out_html, "summary_models.csv", final[2], sizeof final[2]);
   rp_side_path(rep->out_html, "summary_portfolios.csv", final[3], sizeof final[3]);
+  rp_side_path(rep->out_html, "summary_calibration.csv", final[4], sizeof final[4]);
   const char *base = strrchr(rep->out_html, '/');
   base = base ? base + 1 : rep->out_html;
   im_status st = IM_OK;
@@ -1035,7 +1458,8 @@ im_status rp_write(const rp_report *rep, const rp_charts *ch, im_err *err) {
     int bad = i == 0   ? write_html(f, rep, ch)
               : i == 1 ? write_json(f, rep, ch, base)
               : i == 2 ? write_models_csv(f, rep)
-                       : write_ports_csv(f, rep);
+              : i == 3 ? write_ports_csv(f, rep)
+                       : write_cal_csv(f, rep);
     if (fclose(f) != 0 || bad)
       st = im_err_set(err, IM_EIO, "%s: write failed (disk full?)", final[i]);
   }

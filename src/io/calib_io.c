@@ -9,27 +9,9 @@
 #include "calendar.h"
 #include "h5util.h"
 
-typedef struct {
-  char name[IM_NAME_LEN], kind[16], measure[4];
-  double confidence;
-  int32_t horizon, window;
-  double lambda, nu;
-  int32_t paths;
-  double range;
-  int32_t steps, extended, apc_buffer, apc_stress, apc_floor, stress_start, stress_end;
-} set_rec;
-
-typedef struct {
-  char name[IM_NAME_LEN];
-  int32_t start, end;
-} period_rec;
-
-typedef struct {
-  char parameter[16];
-  double value;
-  int64_t set;
-  double mean_margin, exceed_rate, rel_change;
-} sens_rec;
+typedef im_calib_set_rec set_rec;
+typedef im_calib_period_rec period_rec;
+typedef im_calib_sens_rec sens_rec;
 
 static hid_t metrics_type(void) {
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(im_cal_metrics));
@@ -242,5 +224,188 @@ im_status im_calib_read_chunk(const char *path, const char *config_text, const i
   free(m);
   free(c);
   free(text);
+  return st;
+}
+
+/* ---- reading a complete file back (imvar report --calibration) ---- */
+
+static char *attr_text(hid_t obj, const char *name) {
+  char *out = NULL;
+  hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
+  hid_t ft = a >= 0 ? H5Aget_type(a) : -1;
+  if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) <= 0) {
+    size_t n = H5Tget_size(ft);
+    out = calloc(n + 1, 1);
+    hid_t mt = out ? im_h5_str_type(n + 1) : -1;
+    if (mt < 0 || H5Aread(a, mt, out) < 0) {
+      free(out);
+      out = NULL;
+    }
+    if (mt >= 0) H5Tclose(mt);
+  } else if (ft >= 0) {
+    out = calloc(IM_PATH_LEN, 1);
+    if (out && im_h5_attr_read_str(obj, name, out, IM_PATH_LEN) < 0) {
+      free(out);
+      out = NULL;
+    }
+  }
+  if (ft >= 0) H5Tclose(ft);
+  if (a >= 0) H5Aclose(a);
+  return out;
+}
+
+static herr_t attr_double(hid_t obj, const char *name, double *v) {
+  hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
+  if (a < 0) return -1;
+  herr_t e = H5Aread(a, H5T_NATIVE_DOUBLE, v);
+  H5Aclose(a);
+  return e;
+}
+
+/* Reads a 1-d dataset of n elements (n == (size_t)-1: any length, stored in
+ * *n_out) into a fresh buffer of elem-sized records. */
+static void *read_1d(hid_t f, const char *name, hid_t type, size_t elem, size_t n, size_t *n_out) {
+  hsize_t d[1] = {0};
+  hid_t ds = H5Lexists(f, name, H5P_DEFAULT) > 0 ? im_h5_open_checked(f, name, 1, d) : -1;
+  if (ds < 0) return NULL;
+  void *buf = NULL;
+  if (n == (size_t)-1 || d[0] == n) {
+    buf = calloc(d[0] ? d[0] : 1, elem);
+    if (buf && d[0] && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+      free(buf);
+      buf = NULL;
+    }
+  }
+  H5Dclose(ds);
+  if (buf && n_out) *n_out = d[0];
+  return buf;
+}
+
+void im_calib_data_free(im_calib_data *d) {
+  free(d->config);
+  free(d->sets);
+  free(d->periods);
+  free(d->metrics);
+  free(d->ranking);
+  free(d->pareto);
+  free(d->sens);
+  memset(d, 0, sizeof *d);
+}
+
+im_status im_calib_read(const char *path, im_calib_data *out, im_err *err) {
+  memset(out, 0, sizeof *out);
+  hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+  if (f < 0) return im_err_set(err, IM_EIO, "%s: cannot open as an HDF5 file", path);
+  im_status st = IM_OK;
+  char format[64] = "";
+  long version = 0, chunk = -2, zone = 0;
+  hid_t ts = set_type(), tp = period_type(), tm = metrics_type(), tz = sens_type();
+  H5E_BEGIN_TRY {
+    if (im_h5_attr_read_str(f, "format", format, sizeof format) < 0 ||
+        strcmp(format, IM_CALIB_FORMAT) != 0) {
+      st = im_err_set(err, IM_EDATA,
+                      "%s: not an imvar calibration file (format '%s'; imvar calibrate writes "
+                      "one)", path, format);
+    } else if (im_h5_attr_read_int(f, "format_version", &version) < 0 ||
+               version != IM_CALIB_FORMAT_VERSION) {
+      st = im_err_set(err, IM_EDATA, "%s: calibration format version %ld; this imvar reads %d",
+                      path, version, IM_CALIB_FORMAT_VERSION);
+    } else if (im_h5_attr_read_int(f, "chunk", &chunk) < 0 || chunk != -1) {
+      st = im_err_set(err, IM_EDATA,
+                      "%s: the file of one chunk (--chunk) of a calibration, not a complete one: "
+                      "merge the chunks first (imvar calibrate --merge)", path);
+    } else if (im_h5_attr_read_int(f, "recommended", &out->recommended) < 0 ||
+               attr_double(f, "criteria_coverage", &out->criteria.coverage) < 0 ||
+               im_h5_attr_read_int(f, "criteria_zone", &zone) < 0 ||
+               attr_double(f, "criteria_test_level", &out->criteria.test_level) < 0 ||
+               attr_double(f, "criteria_pass_share", &out->criteria.pass_share) < 0 ||
+               im_h5_attr_read_int(f, "seed", &out->seed) < 0) {
+      st = im_err_set(err, IM_EDATA, "%s: a root attribute of the calibration file is missing",
+                      path);
+    }
+    out->criteria.zone = (int)zone;
+    if (!st) {
+      char *s = attr_text(f, "imvar_version");
+      snprintf(out->imvar_version, sizeof out->imvar_version, "%s", s ? s : "");
+      free(s);
+      s = attr_text(f, "git_revision");
+      snprintf(out->git_revision, sizeof out->git_revision, "%s", s ? s : "");
+      free(s);
+      s = attr_text(f, "created");
+      snprintf(out->created, sizeof out->created, "%s", s ? s : "");
+      free(s);
+      out->config = attr_text(f, "config");
+      if (!out->config) out->config = strdup("");
+    }
+    const char *missing = NULL;
+    uint8_t *computed = NULL;
+    if (!st && !(out->sets = read_1d(f, "sets", ts, sizeof *out->sets, (size_t)-1, &out->S)))
+      missing = "/sets";
+    if (!st && !missing &&
+        !(out->periods = read_1d(f, "periods", tp, sizeof *out->periods, (size_t)-1, &out->Q)))
+      missing = "/periods";
+    if (!st && !missing && (out->Q == 0 || out->Q > IM_MAX_PERIODS)) missing = "/periods";
+    if (!st && !missing &&
+        !(computed = read_1d(f, "computed", H5T_NATIVE_UINT8, 1, out->S, NULL)))
+      missing = "/computed";
+    if (!st && !missing) {
+      hsize_t d[2] = {0, 0};
+      hid_t ds = H5Lexists(f, "metrics", H5P_DEFAULT) > 0 ? im_h5_open_checked(f, "metrics", 2, d)
+                                                          : -1;
+      out->metrics = ds >= 0 && d[0] == out->S && d[1] == out->Q
+                         ? calloc(out->S * out->Q + 1, sizeof *out->metrics)
+                         : NULL;
+      if (!out->metrics ||
+          (out->S && H5Dread(ds, tm, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->metrics) < 0))
+        missing = "/metrics";
+      if (ds >= 0) H5Dclose(ds);
+    }
+    if (!st && !missing &&
+        !(out->ranking = read_1d(f, "ranking", H5T_NATIVE_INT64, sizeof *out->ranking, out->S,
+                                 NULL)))
+      missing = "/ranking";
+    if (!st && !missing &&
+        !(out->pareto = read_1d(f, "pareto", H5T_NATIVE_UINT8, 1, out->S, NULL)))
+      missing = "/pareto";
+    if (!st && !missing &&
+        !(out->sens = read_1d(f, "sensitivity", tz, sizeof *out->sens, (size_t)-1, &out->K)))
+      missing = "/sensitivity";
+    if (!st && missing)
+      st = im_err_set(err, IM_EDATA,
+                      "%s: %s is missing or mis-shaped (not a complete calibration file)", path,
+                      missing);
+    /* consistency: every set computed, the ranking a permutation, indices in range */
+    for (size_t i = 0; i < out->S && !st; i++)
+      if (!computed[i])
+        st = im_err_set(err, IM_EDATA, "%s: set %zu has no metrics (an incomplete calibration)",
+                        path, i);
+    if (!st) {
+      uint8_t *seen = calloc(out->S + 1, 1);
+      if (!seen) st = im_err_set(err, IM_ENOMEM, "out of memory");
+      for (size_t i = 0; i < out->S && !st; i++) {
+        int64_t r = out->ranking[i];
+        if (r < 0 || (uint64_t)r >= out->S || seen[r]++)
+          st = im_err_set(err, IM_EDATA, "%s: /ranking is not a permutation of the sets", path);
+      }
+      free(seen);
+    }
+    if (!st && (out->recommended < -1 || out->recommended >= (long)out->S))
+      st = im_err_set(err, IM_EDATA, "%s: recommended set %ld out of range", path,
+                      out->recommended);
+    for (size_t k = 0; k < out->K && !st; k++)
+      if (out->sens[k].set < 0 || (uint64_t)out->sens[k].set >= out->S)
+        st = im_err_set(err, IM_EDATA, "%s: /sensitivity row %zu names set %lld, out of range",
+                        path, k, (long long)out->sens[k].set);
+    if (!st && out->S == 0)
+      st = im_err_set(err, IM_EDATA, "%s: the calibration has no parameter set", path);
+    free(computed);
+  }
+  H5E_END_TRY;
+  H5Tclose(ts);
+  H5Tclose(tp);
+  H5Tclose(tm);
+  H5Tclose(tz);
+  H5Fclose(f);
+  if (st) im_calib_data_free(out);
   return st;
 }

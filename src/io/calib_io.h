@@ -45,6 +45,51 @@ typedef struct {
   const im_cal_sens *sens;
 } im_calib_file;
 
+/* The records of /sets, /periods and /sensitivity as stored. */
+typedef struct {
+  char name[IM_NAME_LEN], kind[16], measure[4];
+  double confidence;
+  int32_t horizon, window;
+  double lambda, nu;
+  int32_t paths;
+  double range;
+  int32_t steps, extended, apc_buffer, apc_stress, apc_floor, stress_start, stress_end;
+} im_calib_set_rec;
+
+typedef struct {
+  char name[IM_NAME_LEN];
+  int32_t start, end; /* YYYYMMDD (0 / 99991231: open) */
+} im_calib_period_rec;
+
+typedef struct {
+  char parameter[16];
+  double value;
+  int64_t set;
+  double mean_margin, exceed_rate, rel_change;
+} im_calib_sens_rec;
+
+/* A complete calibration file as read back (im_calib_read). */
+typedef struct {
+  char imvar_version[64], git_revision[64], created[64];
+  char *config; /* malloc */
+  long seed, recommended;
+  im_cal_criteria criteria;
+  size_t S, Q, K; /* sets, periods, sensitivity rows */
+  im_calib_set_rec *sets;       /* [S] */
+  im_calib_period_rec *periods; /* [Q]; [0] is the calibration period */
+  im_cal_metrics *metrics;      /* [S][Q] */
+  int64_t *ranking;             /* [S] set indices, best first */
+  uint8_t *pareto;              /* [S] */
+  im_calib_sens_rec *sens;      /* [K] */
+} im_calib_data;
+
+/* Reads a complete calibration file (merged or single-job: chunk -1, every
+ * set computed, /ranking present). Not HDF5 or missing: IM_EIO; another
+ * format or version, a chunk file, a missing or mis-shaped dataset, or
+ * indices out of range: IM_EDATA. Each message names the file. */
+im_status im_calib_read(const char *path, im_calib_data *out, im_err *err);
+void im_calib_data_free(im_calib_data *d);
+
 /* Writes the file through a temporary sibling renamed into place. */
 im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err);
 

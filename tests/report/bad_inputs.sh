@@ -40,6 +40,22 @@ EOF
 IMVAR_FAULT_STOP_AFTER_TILES=1 "$imvar" backtest -q -c c.yaml -o cut.h5 >/dev/null 2>&1
 [ -e cut.h5.partial ] || { bad "no checkpoint to test with"; finish; }
 printf 'not hdf5\n' >text.h5
+# A calibration file and the file of one chunk of the same calibration.
+cat >cal.yaml <<'YAML'
+market: market.h5
+portfolios: ports.csv
+start: 2023-01-01
+end: 2024-12-31
+calibrate:
+  grid:
+    kind: [hs]
+    confidence: [0.99, 0.995]
+    horizon: [1]
+    window: [250]
+  calibration: {start: 2024-01-01, end: 2024-12-31}
+YAML
+"$imvar" calibrate -q -c cal.yaml -o cal.h5 >/dev/null 2>&1 || { bad "calibrate"; finish; }
+"$imvar" calibrate -q -c cal.yaml --chunk 0/2 -o chunk0.h5 >/dev/null 2>&1 || { bad "calibrate --chunk"; finish; }
 
 no_output() { compgen -G "out/*" >/dev/null && echo "output left: $(ls out)"; }
 
@@ -81,8 +97,26 @@ check not-results 3 "market.h5: not an imvar results file" -- "$imvar" report ma
 check not-validated 3 "validation missing (run 'imvar validate')" -- "$imvar" report cut.h5.partial -o $R
 check unknown-portfolio 3 "good.h5: --portfolios: no portfolio 'nope' in this file" -- \
   "$imvar" report good.h5 -o $R --portfolios long_btc,nope
-check calibration 3 "cal.h5: calibration files are not supported yet" -- \
-  "$imvar" report good.h5 -o $R --calibration cal.h5
+check calibration-chunk 3 "chunk0.h5: the file of one chunk (--chunk) of a calibration, not a complete one" -- \
+  "$imvar" report good.h5 -o $R --calibration chunk0.h5
+check calibration-is-results 3 "good.h5: not an imvar calibration file (format 'imvar-results'" -- \
+  "$imvar" report good.h5 -o $R --calibration good.h5
+check calibration-is-market 3 "market.h5: not an imvar calibration file" -- \
+  "$imvar" report good.h5 -o $R --calibration market.h5
+check calibration-missing 1 "nope.h5: cannot open as an HDF5 file" -- \
+  "$imvar" report good.h5 -o $R --calibration nope.h5
+check calibration-not-hdf5 1 "text.h5: cannot open as an HDF5 file" -- \
+  "$imvar" report good.h5 -o $R --calibration text.h5
+check output-is-calibration 3 "the report would overwrite the calibration file" -- \
+  "$imvar" report good.h5 -o cal.h5 --calibration cal.h5
+if "$imvar" report good.h5 -o $R --calibration cal.h5 >stdout.txt 2>stderr.txt &&
+  grep -q '^calibration cal.h5: ' stdout.txt && [ -s out/summary_calibration.csv ] &&
+  grep -q 'id="calibration-ranked"' $R; then
+  ok "the complete calibration file is accepted: $(grep '^calibration' stdout.txt)"
+else
+  bad "report --calibration cal.h5"; cat stderr.txt
+fi
+rm -rf out && mkdir out
 check output-dir 1 "no/such/dir/r.html: cannot write there" -- "$imvar" report good.h5 -o no/such/dir/r.html
 check output-is-input 3 "the report would overwrite the results file" -- "$imvar" report good.h5 -o good.h5
 mkdir side && cp good.h5 side/summary.json

@@ -8,7 +8,10 @@ DIR holds: report.html (what imvar wrote), report.dom (headless Chromium's
 probe.json (layout measured in Chromium by a probe script run on a copy),
 shot.png (Chromium's screenshot), validate.json (imvar validate --json of the
 same results file), summary.json, summary_models.csv, summary_portfolios.csv.
-NAMED_ID is the portfolio named with --portfolios.
+NAMED_ID is the portfolio named with --portfolios. When DIR holds cal_*.txt
+(h5dump -m %.17g of the calibration file's datasets and root attributes),
+the calibration section, summary.json's calibration object and
+summary_calibration.csv are compared with them.
 
 Prints one 'ok ...' or 'FAIL ...' line per check (standard library only).
 """
@@ -45,6 +48,7 @@ class Dom(HTMLParser):
         self.cell = None
         self.th = None
         self.imgs, self.refs = [], []
+        self.calrows = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -58,6 +62,9 @@ class Dom(HTMLParser):
             self.imgs.append(a.get("src"))
         if tag == "section" and "model" in (a.get("class") or "").split():
             self.model = a.get("data-model")
+        if tag == "tr" and "data-cal" in a:
+            self.row = {"cal": a["data-cal"], "set": int(a["data-set"]), "period": int(a["data-period"]),
+                        "rank": int(a.get("data-rank") or 0), "cells": {}, "th": "", "model": None, "id": None}
         if tag == "tr" and "data-portfolio" in a:
             self.row = {"model": self.model, "id": a["data-portfolio"], "rank": int(a["data-rank"]),
                         "cells": {}, "th": ""}
@@ -82,7 +89,7 @@ class Dom(HTMLParser):
         if tag == "th" and self.th is not None:
             self.row["th"], self.th = self.th, None
         if tag == "tr" and self.row is not None:
-            self.rows.append(self.row)
+            (self.calrows if "cal" in self.row else self.rows).append(self.row)
             self.row = None
         if tag == "figure" and self.fig is not None:
             self.figures.append(self.fig)
@@ -122,7 +129,7 @@ check(not missing, f"{len(need)} sections present in the rendered DOM" + (f" (mi
 
 charted = {m["name"]: [c["portfolio"] for c in m["charted"]] for m in summ["models"]}
 want_figs = sum(3 + 2 * len(charted[m]) for m in models)
-check(len(dom.figures) == want_figs,
+check(len([f for f in dom.figures if f["model"] is not None]) == want_figs,
       f"{len(dom.figures)} chart figures, expected {want_figs} (3 per model + 2 per charted portfolio)")
 for m in models:
     kinds = [f["kind"] for f in dom.figures if f["model"] == m]
@@ -135,7 +142,7 @@ drawn = [f for f in dom.figures if not f["empty"]]
 check(all(f["svg"] == 1 for f in drawn) and dom.tags.get("svg", 0) == len(drawn),
       f"every drawn chart is one inline <svg> ({dom.tags.get('svg', 0)} in the DOM, {len(drawn)} drawn)")
 check(len(probe["figs"]) == len(dom.figures), "the layout probe saw every figure")
-bad = [f for f in probe["figs"] if f["w"] < 300 or f["h"] < 150 or f["paths"] < 10]
+bad = [f for f in probe["figs"] if f.get("svg", 1) and (f["w"] < 300 or f["h"] < 150 or f["paths"] < 10)]
 check(not bad and len(probe["figs"]) > 0,
       f"every chart is laid out by Chromium with a size and drawn paths ({len(probe['figs'])} measured)" +
       (f"; bad: {bad[:3]}" if bad else ""))
@@ -253,3 +260,153 @@ with open(os.path.join(d, "summary_models.csv"), newline="", encoding="utf-8") a
 check([r["model"] for r in mrow] == models and
       all(r["verdict"] == next(x for x in summ["models"] if x["name"] == r["model"])["verdict"] for r in mrow),
       "summary_models.csv has one row per model with the same verdicts")
+
+
+# ---- the calibration section against the calibration file (h5dump) ----
+def h5dump(name):
+    """(fields, records) of a compound dataset, or a flat list of values."""
+    t = load(name)
+    data = t[t.index("DATA {") + 6:]
+
+    def val(v):
+        v = v.strip()
+        if v.startswith('"'):
+            return v.strip('"').replace("\\000", "")
+        return int(v) if re.fullmatch(r"-?\d+", v) else float(v)
+
+    if "H5T_COMPOUND" in t:
+        fields = re.findall(r'"(\w+)";', t[t.index("H5T_COMPOUND"):t.index("DATASPACE")])
+        recs = [dict(zip(fields, (val(v) for v in re.split(r",\s*\n", body.strip()))))
+                for body in re.findall(r"\{([^{}]*)\}", data)]
+        return recs
+    body = re.sub(r"\(\d+(,\d+)*\):", "", data[:data.index("}")])
+    return [val(v) for v in body.split(",") if v.strip()]
+
+
+def eq(a, b):
+    """Exact equality, NaN = NaN = None (JSON null / empty cell)."""
+    na = a is None or a == "" or (isinstance(a, float) and math.isnan(a))
+    nb = b is None or b == "" or (isinstance(b, float) and math.isnan(b))
+    if na or nb:
+        return na and nb
+    if isinstance(a, bool) or isinstance(b, bool):
+        return int(a) == int(b)
+    return float(a) == float(b)
+
+
+MFIELDS = ("n_portfolios", "n_obs", "n_exceed", "expected", "exceed_rate", "coverage", "share_pass_uc",
+           "share_pass_cc", "share_zone_ok", "mean_margin", "procyclicality", "ok_coverage", "ok_uc", "ok_cc",
+           "ok_zone", "eligible")
+SHOWN = ("n_portfolios", "n_obs", "n_exceed", "coverage", "exceed_rate", "share_pass_uc", "share_pass_cc",
+         "share_zone_ok", "mean_margin", "procyclicality", "eligible")
+
+if os.path.exists(os.path.join(d, "cal_metrics.txt")):
+    sets, periods = h5dump("cal_sets.txt"), h5dump("cal_periods.txt")
+    S, Q = len(sets), len(periods)
+    met = h5dump("cal_metrics.txt")
+    sens = h5dump("cal_sensitivity.txt")
+    ranking, pareto = h5dump("cal_ranking.txt"), h5dump("cal_pareto.txt")
+    attr = {a: h5dump(f"cal_attr_{a}.txt")[0] for a in
+            ("recommended", "criteria_coverage", "criteria_zone", "criteria_test_level", "criteria_pass_share")}
+    check(len(met) == S * Q and len(ranking) == S == len(pareto) and S >= 4 and Q >= 2,
+          f"calibration file read back with h5dump: {S} sets x {Q} periods, {len(sens)} sensitivity rows")
+    rec = attr["recommended"]
+    ref = rec if rec >= 0 else ranking[0]
+    M = lambda i, q: met[i * Q + q]
+    cj = summ["calibration"]
+
+    need = ["calibration-criteria", "calibration-criteria-table", "calibration-recommended", "calibration-set",
+            "calibration-verdicts", "calibration-ranking", "calibration-ranked", "calibration-charts"]
+    missing = [s for s in need if s not in dom.ids]
+    check(not missing, f"calibration section: {len(need)} parts present" + (f" (missing {missing})" if missing else ""))
+    rawdom = load("report.dom")
+    check((f'data-recommended="{rec}"' if rec >= 0 else 'data-recommended="none"') in rawdom and
+          cj["recommended"] == (rec if rec >= 0 else None) and cj["reference"]["set"] == ref,
+          f"recommended set {rec} (attribute) shown and in summary.json")
+
+    # criteria
+    crit = {c["f"]: c for c in dom.cells if c["f"].startswith("criteria.")}
+    okc = (eq(crit["criteria.coverage"]["v"] and float(crit["criteria.coverage"]["v"]), attr["criteria_coverage"])
+           and int(crit["criteria.zone"]["v"]) == attr["criteria_zone"]
+           and float(crit["criteria.test_level"]["v"]) == attr["criteria_test_level"]
+           and float(crit["criteria.pass_share"]["v"]) == attr["criteria_pass_share"]
+           and eq(cj["criteria"]["coverage"], attr["criteria_coverage"])
+           and cj["criteria"]["test_level"] == attr["criteria_test_level"]
+           and cj["criteria"]["pass_share"] == attr["criteria_pass_share"])
+    check(okc, f"criteria (coverage {attr['criteria_coverage']}, zone {attr['criteria_zone']}, level "
+               f"{attr['criteria_test_level']}, share {attr['criteria_pass_share']}) shown and in summary.json")
+
+    def cells_match(r, m):
+        bad = [(f, r["cells"][f]["v"], m[f]) for f in SHOWN
+               if f not in r["cells"] or not eq(r["cells"][f]["v"] if r["cells"][f]["v"] != "" else None, m[f])]
+        return bad
+
+    # the recommended set's verdicts, one row per period
+    vr = sorted((r for r in dom.calrows if r["cal"] == "ref"), key=lambda r: r["period"])
+    bad = [(r["period"], cells_match(r, M(ref, r["period"]))) for r in vr if cells_match(r, M(ref, r["period"]))]
+    check(len(vr) == Q and all(r["set"] == ref for r in vr) and not bad,
+          f"verdicts of set {ref}: {Q} periods x {len(SHOWN)} numbers equal /metrics" + (f"; differ: {bad[:2]}" if bad else ""))
+    holds = [r["cells"]["eligible"]["text"] for r in vr]
+    check(holds == ["holds" if M(ref, q)["eligible"] else "fails" for q in range(Q)],
+          f"holds/fails per period: {holds}")
+    vj = cj["reference"]["verdicts"]
+    check(len(vj) == Q and all(eq(vj[q][f], M(ref, q)[f]) for q in range(Q) for f in MFIELDS)
+          and [v["period"] for v in vj] == [p["name"] for p in periods],
+          "summary.json reference verdicts equal /metrics (every field, every period)")
+
+    # the ranking
+    rr = sorted((r for r in dom.calrows if r["cal"] == "rank"), key=lambda r: r["rank"])
+    top = min(20, S)
+    bad = [(r["rank"], cells_match(r, M(r["set"], 0))) for r in rr if cells_match(r, M(r["set"], 0))]
+    check([r["set"] for r in rr] == ranking[:top] and not bad,
+          f"ranked table: the {top} best sets in /ranking order, {top * len(SHOWN)} numbers equal /metrics"
+          + (f"; differ: {bad[:2]}" if bad else ""))
+    check(all(int(r["cells"]["pareto"]["v"]) == pareto[r["set"]] for r in rr),
+          "ranked table: frontier flags equal /pareto")
+    rj = cj["ranked"]
+    check([x["set"] for x in rj] == ranking[:top] and
+          all(eq(x[f], M(x["set"], 0)[f]) for x in rj for f in MFIELDS) and
+          all(x["pareto"] == bool(pareto[x["set"]]) for x in rj),
+          "summary.json ranked sets equal /ranking, /metrics and /pareto")
+    check(cj["pareto"] == [i for i in range(S) if pareto[i]], f"summary.json pareto = {cj['pareto']}")
+    sj = cj["sensitivity"]
+    check(len(sj) == len(sens) and all(
+        a["parameter"] == b["parameter"] and a["set"] == b["set"] and
+        all(eq(a[f], b[f]) for f in ("value", "mean_margin", "exceed_rate", "rel_change"))
+        for a, b in zip(sj, sens)), f"summary.json sensitivity equals /sensitivity ({len(sens)} rows)")
+
+    # the charts: a Pareto frontier and one sensitivity chart per parameter, inline SVG
+    cf = [f for f in dom.figures if f["model"] is None]
+    params = []
+    for z in sens:
+        if z["parameter"] not in params:
+            params.append(z["parameter"])
+    n_par = {p: sum(1 for z in sens if z["parameter"] == p) for p in params}
+    kinds = [f["kind"] for f in cf]
+    check(kinds.count("calibration-pareto") == 1 and kinds.count("calibration-sensitivity") == len(params),
+          f"calibration charts: 1 Pareto frontier and {len(params)} sensitivity charts ({params})")
+    drawn_c = [f for f in cf if not f["empty"]]
+    check(all(f["svg"] == 1 for f in drawn_c) and
+          len([f for f in drawn_c if f["kind"] == "calibration-sensitivity"]) == sum(1 for p in params if n_par[p] > 1) and
+          any(f["kind"] == "calibration-pareto" for f in drawn_c),
+          f"the Pareto chart and every sensitivity with two or more sets drawn as inline SVG ({len(drawn_c)})")
+    pf = [f for f in probe["figs"] if f["kind"].startswith("calibration-") and f["svg"]]
+    check(len(pf) == len(drawn_c) and all(f["w"] >= 300 and f["h"] >= 150 and f["paths"] >= 10 for f in pf),
+          f"Chromium laid out the {len(pf)} calibration charts with a size and drawn paths")
+    svgs = re.findall(r'<figure class="chart" data-chart="calibration-pareto">(.*?)</figure>', raw, re.S)
+    front = sum(pareto)
+    check(bool(svgs) and "Pareto frontier" in svgs[0] and "target exceedance rate" in svgs[0] and
+          ("recommended" if rec >= 0 else "nearest") in svgs[0],
+          f"the Pareto chart has its frontier ({front} sets), the target rate and the {'recommended' if rec >= 0 else 'nearest'} set in its key")
+
+    # summary_calibration.csv: every set and period
+    with open(os.path.join(d, "summary_calibration.csv"), newline="", encoding="utf-8") as f:
+        crow = list(csv.DictReader(f))
+    rank_of = {s_: k + 1 for k, s_ in enumerate(ranking)}
+    diff = sum(1 for r in crow for f in MFIELDS
+               if not eq(r[f] if r[f] != "" else None, M(int(r["set"]), [p["name"] for p in periods].index(r["period"]))[f]))
+    diff += sum(1 for r in crow if int(r["rank"]) != rank_of[int(r["set"])] or int(r["pareto"]) != pareto[int(r["set"])]
+                or int(r["recommended"]) != (int(r["set"]) == rec) or float(r["confidence"]) != sets[int(r["set"])]["confidence"])
+    check(len(crow) == S * Q and diff == 0,
+          f"summary_calibration.csv: {len(crow)} rows = sets x periods, every metric, rank and flag equal the file ({diff} differ)")
+
