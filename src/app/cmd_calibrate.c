@@ -54,17 +54,10 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-/* "hs var 99% h2 W500 l0.94" */
 static void label(const im_model *m, char *buf, size_t len) {
-  int n = snprintf(buf, len, "%s %s %g%% h%d W%d", im_model_kind_name(m->kind),
-                   im_measure_name(m->measure), 100 * m->confidence, (int)m->horizon, (int)m->window);
-  if (n > 0 && (size_t)n < len && m->kind != IM_MODEL_HS && m->kind != IM_MODEL_GRID)
-    n += snprintf(buf + n, len - (size_t)n, " l%g", m->lambda);
-  if (n > 0 && (size_t)n < len && (m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T))
-    n += snprintf(buf + n, len - (size_t)n, " nu%g", m->nu);
-  if (n > 0 && (size_t)n < len && im_model_has_apc(m))
-    snprintf(buf + n, len - (size_t)n, " apc%s%s%s", m->apc_buffer ? "B" : "", m->apc_stress ? "S" : "",
-             m->apc_floor ? "F" : "");
+  im_calib_set_rec r;
+  im_calib_set_of(m, &r);
+  im_calib_set_label(&r, buf, len);
 }
 
 static void print_row(const char *rank, const im_model *set, const im_cal_metrics *m) {

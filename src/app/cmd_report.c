@@ -137,7 +137,7 @@ static im_status report(const char *results, const char *calib, const char *out,
       printf("model %s: %s\n", rep.models[m].md.name, rp_state_name(rep.models[m].verdict));
     if (calib) {
       char l[160];
-      rp_cal_label(&rep.cal.sets[rep.cal_ref], l, sizeof l);
+      im_calib_set_label(&rep.cal.sets[rep.cal_ref], l, sizeof l);
       printf("calibration %s: %s %s (set %zu)\n", calib,
              rep.cal.recommended >= 0 ? "recommended" : "none eligible; nearest", l, rep.cal_ref);
     }

@@ -70,6 +70,10 @@ typedef struct {
   rp_criterion crit[RP_N_CRITERIA];
   rp_state verdict;
   double red_band, nongreen_band; /* 97.5% quantiles of Binomial(n_eval, 1e-4 / 0.05) */
+  /* margin adequacy of the total (core + APC layer + add-ons), when the model has layers */
+  int has_total;
+  im_bt_summary sum_total; /* of /models/<m>/validation_total */
+  double largest_total;    /* max largest_exceedance of the total, USD */
   /* exceedance magnitude */
   double largest; /* max largest_exceedance, USD */
   size_t largest_at;
@@ -152,9 +156,6 @@ void rp_charts_free(rp_charts *c);
  * are complete. */
 im_status rp_write(const rp_report *rep, const rp_charts *ch, im_err *err);
 
-/* A parameter set for people, as imvar calibrate prints it: "hs var 99% h2
- * W500", with " l<lambda>", " nu<nu>", " apcBSF" where they apply. */
-void rp_cal_label(const im_calib_set_rec *s, char *buf, size_t len);
 
 /* The paths of the side files of an HTML path (in its directory). */
 void rp_side_path(const char *html, const char *name, char *out, size_t len);

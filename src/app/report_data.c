@@ -429,6 +429,27 @@ static im_status resolve_named(rp_report *rep, const char *const *names, im_err 
   return IM_OK;
 }
 
+/* The margin adequacy of the total margin, from validation_total. */
+static im_status load_total(im_results *r, size_t m, rp_model *mo, size_t P, im_err *err) {
+  mo->has_total = im_results_has_total(r, m);
+  mo->largest_total = NAN;
+  if (!mo->has_total)
+    return IM_OK;
+  im_bt_stats *rows = malloc((P ? P : 1) * sizeof *rows);
+  if (!rows)
+    return im_err_set(err, IM_ENOMEM, "out of memory");
+  im_status st = im_results_read_validation_of(r, m, 1, rows, err);
+  if (!st) {
+    im_bt_summarise(rows, P, RP_TEST_LEVEL, &mo->sum_total);
+    for (size_t i = 0; i < P; i++)
+      if (isfinite(rows[i].largest_exceedance) &&
+          (isnan(mo->largest_total) || rows[i].largest_exceedance > mo->largest_total))
+        mo->largest_total = rows[i].largest_exceedance;
+  }
+  free(rows);
+  return st;
+}
+
 im_status rp_load(rp_report *rep, const char *const *named_ids, im_err *err) {
   im_results *r = NULL;
   im_status st = im_results_open(MPI_COMM_SELF, rep->results_path, 0, &r, err);
@@ -464,7 +485,9 @@ im_status rp_load(rp_report *rep, const char *const *named_ids, im_err *err) {
     if (st)
       break;
     aggregate(mo, P, work);
-    st = roll_bounds(mo, im_results_seed(r), err);
+    st = load_total(r, m, mo, P, err);
+    if (!st)
+      st = roll_bounds(mo, im_results_seed(r), err);
     if (!st)
       st = rolling(r, m, mo, P, rep->T, err);
     if (!st)

@@ -429,6 +429,21 @@ static void port_row(FILE *f, const rp_model *mo, const rp_report *rep, size_t i
   fputs("</tr>\n", f);
 }
 
+
+/* The coverage, exceedances, expected count and largest shortfall cells of
+ * one margin layer, and the end of its row. */
+static void adequacy_cells(FILE *f, const im_bt_summary *s, double largest) {
+  char a[64];
+  fmt_pct(a, sizeof a, 1 - s->exceed_rate, 3, 0);
+  td_num(f, "coverage", 1 - s->exceed_rate, a);
+  td_int(f, "n_exceed", s->n_exceed);
+  fmt_fixed(a, sizeof a, s->expected, 2);
+  td_num(f, "expected", s->expected, a);
+  fmt_usd(a, sizeof a, largest);
+  td_num(f, "largest_exceedance", largest, a);
+  fputs("</tr>\n", f);
+}
+
 static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_t m) {
   const rp_model *mo = &rep->models[m];
   const im_model *md = &mo->md;
@@ -622,19 +637,19 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
           m);
   h(f, md->name);
   fputs(")</th>", f);
-  fmt_pct(a, sizeof a, 1 - s->exceed_rate, 3, 0);
-  td_num(f, "coverage", 1 - s->exceed_rate, a);
-  td_int(f, "n_exceed", s->n_exceed);
-  fmt_fixed(a, sizeof a, s->expected, 2);
-  td_num(f, "expected", s->expected, a);
-  fmt_usd(a, sizeof a, mo->largest);
-  td_num(f, "largest_exceedance", mo->largest, a);
-  fputs(
-      "</tr>\n</table>\n<p class=\"caveat\">The results file holds the core model's margin only: "
-      "there are no anti-procyclicality buffer or add-on layers yet, so the total margin is the "
-      "core margin and its adequacy is the core model's, above. The adequacy of the total margin "
-      "against the core model appears here once margin layers exist.</p>\n",
-      f);
+  adequacy_cells(f, s, mo->largest);
+  if (mo->has_total) {
+    fputs("<tr data-layer=\"total\"><th>total margin (core + APC layer + add-ons)</th>", f);
+    adequacy_cells(f, &mo->sum_total, mo->largest_total);
+    fputs("</table>\n<p class=\"caveat\">The clean backtest above judges the core "
+          "margin; the total adds the anti-procyclicality layer and the add-ons the model "
+          "configures (/models/&lt;m&gt;/validation_total).</p>\n",
+          f);
+  } else {
+    fputs("</table>\n<p class=\"caveat\">This model has no anti-procyclicality layer or "
+          "add-ons: its total margin is its core margin.</p>\n",
+          f);
+  }
 
   /* charts */
   fprintf(f, "<h3 id=\"model-%zu-charts\">Charts</h3>\n", m);
@@ -707,27 +722,15 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
 
 /* ---- the calibration section ---- */
 
-void rp_cal_label(const im_calib_set_rec *s, char *buf, size_t len) {
-  int n = snprintf(buf, len, "%s %s %g%% h%d W%d", s->kind, s->measure, 100 * s->confidence,
-                   (int)s->horizon, (int)s->window);
-  if (n > 0 && (size_t)n < len && strcmp(s->kind, "hs") != 0 && strcmp(s->kind, "grid") != 0)
-    n += snprintf(buf + n, len - (size_t)n, " l%g", s->lambda);
-  if (n > 0 && (size_t)n < len && (!strcmp(s->kind, "ewma_t") || !strcmp(s->kind, "mc_t")))
-    n += snprintf(buf + n, len - (size_t)n, " nu%g", s->nu);
-  if (n > 0 && (size_t)n < len && (s->apc_buffer || s->apc_stress || s->apc_floor))
-    snprintf(buf + n, len - (size_t)n, " apc%s%s%s", s->apc_buffer ? "B" : "",
-             s->apc_stress ? "S" : "", s->apc_floor ? "F" : "");
-}
-
 static void hlabel(FILE *f, const im_calib_set_rec *s) {
   char l[160];
-  rp_cal_label(s, l, sizeof l);
+  im_calib_set_label(s, l, sizeof l);
   h(f, l);
 }
 
 static void jlabel(FILE *f, const im_calib_set_rec *s) {
   char l[160];
-  rp_cal_label(s, l, sizeof l);
+  im_calib_set_label(s, l, sizeof l);
   jstr(f, l);
 }
 
@@ -1222,16 +1225,22 @@ static int write_json(FILE *f, const rp_report *rep, const rp_charts *ch, const 
       fprintf(f, "%s\"%s\": ", k ? ", " : "", pk[k]);
       json_dist(f, rep, &mo->procyc[k]);
     }
-    fputs("},\n   \"margin_adequacy\": {\"layers\": [\"core\"], \"core\": {\"coverage\": ", f);
+    fprintf(f, "},\n   \"margin_adequacy\": {\"layers\": [\"core\"%s], \"core\": {\"coverage\": ",
+            mo->has_total ? ", \"total\"" : "");
     jnum(f, 1 - s->exceed_rate);
     fprintf(f, ", \"n_exceed\": %lld, \"expected\": ", (long long)s->n_exceed);
     jnum(f, s->expected);
     fputs(", \"largest_exceedance\": ", f);
     jnum(f, mo->largest);
-    fputs(
-        "}, \"note\": \"core margin only: no APC buffer or add-on layers exist yet, so total "
-        "margin = core margin\"},\n",
-        f);
+    if (mo->has_total) {
+      fputs("}, \"total\": {\"coverage\": ", f);
+      jnum(f, 1 - mo->sum_total.exceed_rate);
+      fprintf(f, ", \"n_exceed\": %lld, \"expected\": ", (long long)mo->sum_total.n_exceed);
+      jnum(f, mo->sum_total.expected);
+      fputs(", \"largest_exceedance\": ", f);
+      jnum(f, mo->largest_total);
+    }
+    fputs("}},\n", f);
     /* rolling traffic light on the last date any portfolio has one */
     size_t tl = rep->T;
     while (tl > 0 && mo->roll[tl - 1][0] + mo->roll[tl - 1][1] + mo->roll[tl - 1][2] == 0)
@@ -1406,7 +1415,7 @@ static int write_cal_csv(FILE *f, const rp_report *rep) {
       cstr(f, z->name);
       fputc(',', f);
       char l[160];
-      rp_cal_label(z, l, sizeof l);
+      im_calib_set_label(z, l, sizeof l);
       cstr(f, l);
       fputc(',', f);
       cstr(f, z->kind);

@@ -144,7 +144,7 @@ void im_cal_pareto(const im_cal_metrics *m, size_t n, uint8_t *on) {
 const char *const im_cal_param_name[IM_CAL_N_PARAMS] = {
     "kind",  "measure", "confidence", "horizon",  "window",     "lambda",     "nu",        "paths",
     "range", "steps",   "extended",   "apc_buffer", "apc_stress", "apc_floor", "stress_start",
-    "stress_end"};
+    "stress_end", "liquidity", "liq_k", "liq_threshold", "concentration", "conc_share"};
 
 double im_cal_param(const im_model *m, int param) {
   switch (param) {
@@ -164,6 +164,11 @@ double im_cal_param(const im_model *m, int param) {
     case 13: return m->apc_floor;
     case 14: return m->stress_start;
     case 15: return m->stress_end;
+    case 16: return m->liquidity;
+    case 17: return m->liq_k;
+    case 18: return m->liq_threshold;
+    case 19: return m->concentration;
+    case 20: return m->conc_share;
     default: return NAN;
   }
 }

@@ -101,7 +101,7 @@ void im_cal_pareto(const im_cal_metrics *m, size_t n, uint8_t *on);
 
 /* The parameters a set is made of, for sensitivities and for writing a set
  * out. Values are doubles; kind and measure are their enum values. */
-#define IM_CAL_N_PARAMS 16
+#define IM_CAL_N_PARAMS 21
 extern const char *const im_cal_param_name[IM_CAL_N_PARAMS];
 double im_cal_param(const im_model *m, int param);
 

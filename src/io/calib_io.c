@@ -34,7 +34,8 @@ static hid_t set_type(void) {
 #define D(f) H5Tinsert(t, #f, HOFFSET(set_rec, f), H5T_NATIVE_DOUBLE);
 #define I(f) H5Tinsert(t, #f, HOFFSET(set_rec, f), H5T_NATIVE_INT32);
   D(confidence) I(horizon) I(window) D(lambda) D(nu) I(paths) D(range) I(steps) I(extended)
-  I(apc_buffer) I(apc_stress) I(apc_floor) I(stress_start) I(stress_end)
+  I(apc_buffer) I(apc_stress) I(apc_floor) I(stress_start) I(stress_end) I(liquidity) D(liq_k)
+  D(liq_threshold) I(concentration) D(conc_share)
 #undef D
 #undef I
   H5Tclose(sn);
@@ -72,6 +73,46 @@ static herr_t write_1d(hid_t f, const char *name, hid_t type, size_t n, const vo
   return e;
 }
 
+void im_calib_set_of(const im_model *m, im_calib_set_rec *r) {
+  memset(r, 0, sizeof *r);
+  snprintf(r->name, sizeof r->name, "%s", m->name);
+  snprintf(r->kind, sizeof r->kind, "%s", im_model_kind_name(m->kind));
+  snprintf(r->measure, sizeof r->measure, "%s", im_measure_name(m->measure));
+  r->confidence = m->confidence;
+  r->horizon = m->horizon;
+  r->window = m->window;
+  r->lambda = m->lambda;
+  r->nu = m->nu;
+  r->paths = m->paths;
+  r->range = m->grid_range;
+  r->steps = m->grid_steps;
+  r->extended = m->grid_extended;
+  r->apc_buffer = m->apc_buffer;
+  r->apc_stress = m->apc_stress;
+  r->apc_floor = m->apc_floor;
+  r->stress_start = m->stress_start;
+  r->stress_end = m->stress_end;
+  r->liquidity = m->liquidity;
+  r->liq_k = m->liq_k;
+  r->liq_threshold = m->liq_threshold;
+  r->concentration = m->concentration;
+  r->conc_share = m->conc_share;
+}
+
+void im_calib_set_label(const im_calib_set_rec *s, char *buf, size_t len) {
+  int n = snprintf(buf, len, "%s %s %g%% h%d W%d", s->kind, s->measure, 100 * s->confidence,
+                   (int)s->horizon, (int)s->window);
+  if (n > 0 && (size_t)n < len && strcmp(s->kind, "hs") != 0 && strcmp(s->kind, "grid") != 0)
+    n += snprintf(buf + n, len - (size_t)n, " l%g", s->lambda);
+  if (n > 0 && (size_t)n < len && (!strcmp(s->kind, "ewma_t") || !strcmp(s->kind, "mc_t")))
+    n += snprintf(buf + n, len - (size_t)n, " nu%g", s->nu);
+  if (n > 0 && (size_t)n < len && (s->apc_buffer || s->apc_stress || s->apc_floor))
+    n += snprintf(buf + n, len - (size_t)n, " apc%s%s%s", s->apc_buffer ? "B" : "",
+                  s->apc_stress ? "S" : "", s->apc_floor ? "F" : "");
+  if (n > 0 && (size_t)n < len && s->liquidity) n += snprintf(buf + n, len - (size_t)n, " liq");
+  if (n > 0 && (size_t)n < len && s->concentration) snprintf(buf + n, len - (size_t)n, " conc");
+}
+
 im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err) {
   const im_calib *cal = f->cal;
   const size_t S = cal->n_sets, Q = cal->n_periods;
@@ -88,25 +129,7 @@ im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err) 
     return im_err_set(err, IM_ENOMEM, "out of memory");
   }
   for (size_t i = 0; i < S; i++) {
-    const im_model *m = &cal->sets[i];
-    set_rec *r = &sets[i];
-    snprintf(r->name, sizeof r->name, "%s", m->name);
-    snprintf(r->kind, sizeof r->kind, "%s", im_model_kind_name(m->kind));
-    snprintf(r->measure, sizeof r->measure, "%s", im_measure_name(m->measure));
-    r->confidence = m->confidence;
-    r->horizon = m->horizon;
-    r->window = m->window;
-    r->lambda = m->lambda;
-    r->nu = m->nu;
-    r->paths = m->paths;
-    r->range = m->grid_range;
-    r->steps = m->grid_steps;
-    r->extended = m->grid_extended;
-    r->apc_buffer = m->apc_buffer;
-    r->apc_stress = m->apc_stress;
-    r->apc_floor = m->apc_floor;
-    r->stress_start = m->stress_start;
-    r->stress_end = m->stress_end;
+    im_calib_set_of(&cal->sets[i], &sets[i]);
     if (f->ranking) rank[i] = (int64_t)f->ranking[i];
   }
   for (size_t q = 0; q < Q; q++) {

@@ -9,7 +9,8 @@
  *
  *   /sets         [S] compound: name, kind, measure, confidence, horizon,
  *                 window, lambda, nu, paths, range, steps, extended,
- *                 apc_buffer, apc_stress, apc_floor, stress_start, stress_end
+ *                 apc_buffer, apc_stress, apc_floor, stress_start, stress_end,
+ *                 liquidity, liq_k, liq_threshold, concentration, conc_share
  *                 (dates as days since 1970-01-01)
  *   /periods      [Q] compound: name, start, end (YYYYMMDD; [0] calibration)
  *   /computed     [S] uint8: 1 for the sets this file holds metrics for
@@ -54,6 +55,10 @@ typedef struct {
   int32_t paths;
   double range;
   int32_t steps, extended, apc_buffer, apc_stress, apc_floor, stress_start, stress_end;
+  int32_t liquidity;
+  double liq_k, liq_threshold;
+  int32_t concentration;
+  double conc_share;
 } im_calib_set_rec;
 
 typedef struct {
@@ -89,6 +94,11 @@ typedef struct {
  * indices out of range: IM_EDATA. Each message names the file. */
 im_status im_calib_read(const char *path, im_calib_data *out, im_err *err);
 void im_calib_data_free(im_calib_data *d);
+
+/* The record of parameter set m, and its label as imvar calibrate prints it
+ * ("hs var 99.5% h2 W1000", then lambda, nu, APC layers and add-ons). */
+void im_calib_set_of(const im_model *m, im_calib_set_rec *r);
+void im_calib_set_label(const im_calib_set_rec *s, char *buf, size_t len);
 
 /* Writes the file through a temporary sibling renamed into place. */
 im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err);

@@ -622,11 +622,14 @@ static im_status calib_finish(const kvlist *l, im_config *c, im_calib *cal, im_e
     if (strncmp(e->key, "calibrate.grid.", 15) != 0) continue;
     const char *param = e->key + 15;
     if (strcmp(param, "kind") && strcmp(param, "measure") && strcmp(param, "confidence") &&
-        strcmp(param, "horizon") && strcmp(param, "window") && kind_param(param) < 0)
+        strcmp(param, "horizon") && strcmp(param, "window") && kind_param(param) < 0 &&
+        strcmp(param, "liquidity") && strcmp(param, "liq_k") && strcmp(param, "liq_threshold") &&
+        strcmp(param, "concentration") && strcmp(param, "conc_share"))
       return im_err_set(err, IM_EINVAL,
                         "%s: unknown grid parameter '%s' (a model takes kind, measure, confidence, "
                         "horizon, window, lambda, nu, range, steps, extended, paths, apc_buffer, "
-                        "apc_stress, apc_floor, stress_start, stress_end)",
+                        "apc_stress, apc_floor, stress_start, stress_end, liquidity, liq_k, "
+                        "liq_threshold, concentration, conc_share)",
                         e->where, param);
     if (n_axes == MAX_AXES) return im_err_set(err, IM_EINVAL, "%s: too many grid parameters", e->where);
     if (strcmp(param, "kind") == 0) kind_axis = n_axes;
@@ -880,6 +883,16 @@ im_status im_config_write_model(const char *path, const im_config *cfg, const im
       }
     }
     fprintf(f, "    %s: %s\n", kind_params[i], a);
+  }
+  if (m->liquidity) {
+    char k[32], th[32];
+    num(k, sizeof k, m->liq_k);
+    num(th, sizeof th, m->liq_threshold);
+    fprintf(f, "    liquidity: true\n    liq_k: %s\n    liq_threshold: %s\n", k, th);
+  }
+  if (m->concentration) {
+    num(a, sizeof a, m->conc_share);
+    fprintf(f, "    concentration: true\n    conc_share: %s\n", a);
   }
   const int bad = ferror(f);
   if (fclose(f) != 0 || bad) {

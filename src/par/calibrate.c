@@ -9,15 +9,15 @@
 #include "par.h"
 
 /* Sets that differ only in confidence and measure share one model state and
- * one set of scenarios (im_model_eval_levels). Sets with an APC layer are
- * evaluated alone: the layer reads the model's own level. */
+ * one set of scenarios (im_model_eval_levels). Sets with an APC layer or
+ * add-ons are evaluated alone: the layers read the model's own level. */
 typedef struct {
   size_t n_lev;
   size_t set[IM_MAX_LEVELS]; /* indices into cal->sets */
 } group;
 
 static int groupable(const im_model *a, const im_model *b) {
-  if (im_model_has_apc(a) || im_model_has_apc(b)) return 0;
+  if (im_model_has_total(a) || im_model_has_total(b)) return 0;
   im_model x = *a, y = *b;
   x.confidence = y.confidence;
   x.measure = y.measure;
@@ -248,13 +248,14 @@ im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal
   const size_t nb = (P + pb - 1) / pb, n_items = G * nb;
 
   double *im = malloc(IM_MAX_LEVELS * pb * T * sizeof *im), *pnl = malloc(pb * T * sizeof *pnl);
-  double *apc = malloc(pb * T * sizeof *apc);
+  double *apc = malloc(pb * T * sizeof *apc), *liq = malloc(pb * T * sizeof *liq);
+  double *conc = malloc(pb * T * sizeof *conc);
   int8_t *ex = malloc(IM_MAX_LEVELS * pb * T), *extot = malloc(pb * T);
   im_cal_row *rows = malloc(IM_MAX_LEVELS * Q * pb * sizeof *rows);
   im_model_state **state = calloc(G ? G : 1, sizeof *state);
   im_model_scratch **scratch = calloc(G ? G : 1, sizeof *scratch);
   results res = {0};
-  if (!im || !pnl || !apc || !ex || !extot || !rows || !state || !scratch)
+  if (!im || !pnl || !apc || !liq || !conc || !ex || !extot || !rows || !state || !scratch)
     st = im_err_set(err, IM_ENOMEM, "out of memory for the calibration buffers");
   st = im_par_agree(comm, st);
 
@@ -288,9 +289,15 @@ im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal
       for (size_t l = 0; l < g->n_lev; l++)
         lev[l] = (im_level){cal->sets[g->set[l]].confidence, cal->sets[g->set[l]].measure};
       im_model_eval_levels(state[gi], scratch[gi], p0, p0 + np, e0, e1, g->n_lev, lev, im, pnl, ex);
-      if (im_model_has_apc(rep)) { /* margin adequacy of the total: core + APC */
-        im_model_apc_tile(state[gi], scratch[gi], p0, p0 + np, e0, e1, im, pnl, apc, extot);
-        for (size_t i = 0; i < np * T; i++) im[i] += apc[i];
+      if (im_model_has_total(rep)) { /* margin adequacy of the total: core + APC + add-ons */
+        const int has_apc = im_model_has_apc(rep);
+        if (has_apc) im_model_apc_tile(state[gi], scratch[gi], p0, p0 + np, e0, e1, im, pnl, apc, extot);
+        if (im_model_has_addons(rep))
+          im_model_addon_tile(state[gi], p0, p0 + np, e0, e1, im, pnl, has_apc ? apc : NULL,
+                              rep->liquidity ? liq : NULL, rep->concentration ? conc : NULL, extot);
+        for (size_t i = 0; i < np * T; i++)
+          im[i] += (has_apc ? apc[i] : 0) + (rep->liquidity ? liq[i] : 0) +
+                   (rep->concentration ? conc[i] : 0);
         memcpy(ex, extot, np * T);
       }
       for (size_t l = 0; l < g->n_lev && !local; l++) {
@@ -330,6 +337,8 @@ im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal
   free(im);
   free(pnl);
   free(apc);
+  free(liq);
+  free(conc);
   free(ex);
   free(extot);
   free(rows);

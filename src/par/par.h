@@ -77,7 +77,7 @@ im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err);
 
 /* The calibration sweep of the sets i with i % n_chunks == chunk: each set is
  * backtested on every period of cal (clipped to the job's dates), its core
- * margin read at its own level (sets with an APC layer: the total margin and
+ * margin read at its own level (sets with an APC layer or add-ons: the total margin and
  * its flags), and metrics[i * n_periods + q] is filled on rank 0 for those
  * sets (the others are left as they are). Values do not depend on the rank
  * count or the chunking. When *stop is set (SIGTERM), every rank stops after

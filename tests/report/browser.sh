@@ -31,6 +31,8 @@ printf '"<i>evil</i> & ""q'"'"'",BTC-SPOT,1\n' >>ports.csv
 "$imvar" backtest -q -c "$src/tests/report/small.yaml" --set market=market.h5 --set portfolios=ports.csv \
   -o small.h5 >backtest.log 2>&1 || { cat backtest.log; bad "backtest"; finish; }
 "$imvar" validate small.h5 --json >r/validate.json 2>validate.err || { cat validate.err; bad "validate --json"; finish; }
+# the total-margin adequacy the report must show (the layered model)
+h5dump -m %.17g -d /models/apc_h1/summary_total small.h5 >r/total_apc_h1.txt || bad "h5dump summary_total"
 
 # --- a small calibration file (8 sets, a calibration and a test period; with a
 # pass share of 0.8 one set is recommended, and it fails in the test period) ---------

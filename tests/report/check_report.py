@@ -410,3 +410,23 @@ if os.path.exists(os.path.join(d, "cal_metrics.txt")):
     check(len(crow) == S * Q and diff == 0,
           f"summary_calibration.csv: {len(crow)} rows = sets x periods, every metric, rank and flag equal the file ({diff} differ)")
 
+
+# ---- margin adequacy of the total margin (models with layers) ----
+for mj in summ["models"]:
+    path = os.path.join(d, "total_%s.txt" % mj["name"])
+    if not os.path.exists(path):
+        check("total" not in mj["margin_adequacy"]["layers"],
+              f"{mj['name']}: no layers, so no total-margin row in summary.json")
+        continue
+    body = open(path).read()
+    body = body[body.index("DATA {"):]
+    vals = re.findall(r"-?[0-9][0-9.e+-]*|nan", body.split("{", 2)[2])
+    # IM_BT_SUMMARY_FIELDS order: n_portfolios n_evaluated n_obs n_exceed expected exceed_rate ...
+    n_exceed, expected, rate = int(vals[3]), float(vals[4]), float(vals[5])
+    t = mj["margin_adequacy"].get("total")
+    check(t is not None and t["n_exceed"] == n_exceed and eq(t["expected"], expected)
+          and eq(t["coverage"], 1 - rate),
+          f"{mj['name']}: total-margin adequacy in summary.json = summary_total of the file "
+          f"({n_exceed} exceedances, coverage {1 - rate:.5f})")
+    check(re.search(r'<tr data-layer="total">', raw) is not None,
+          f"{mj['name']}: the total-margin row is in the page")
