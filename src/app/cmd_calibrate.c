@@ -10,6 +10,7 @@
 #include "app.h"
 #include "calendar.h"
 #include "calib_io.h"
+#include "csvfile.h"
 #include "h5util.h"
 #include "market_io.h"
 #include "portfolio_io.h"
@@ -33,7 +34,7 @@ static const char help[] =
     "  -c, --config FILE     the calibration configuration (YAML)\n"
     "  -o, --output FILE     the calibration file (default calibration.h5)\n"
     "  -s, --set KEY=VALUE   override a key, e.g. calibrate.grid.confidence=0.99,0.995\n"
-    "      --chunk I/N       compute only the sets i with i %% N == I into a chunk file\n"
+    "      --chunk I/N       compute only the sets i with i % N == I into a chunk file\n"
     "                        (Slurm array task I of N; see jobs/calibrate.sbatch)\n"
     "      --merge FILES     merge the chunk files of all N chunks (same -c and --set)\n"
     "                        into the output: the same file a single job writes\n"
@@ -226,7 +227,12 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
       }
       case 'm': merge = 1; break;
       case 'p': progress = 1; break;
-      case 'n': top = atol(optarg); break;
+      case 'n':
+        if (!im_parse_long(optarg, 0, 1L << 30, &top)) {
+          if (rank == 0) fprintf(stderr, "imvar calibrate: --top '%s': expected a count >= 0\n", optarg);
+          bad = 2;
+        }
+        break;
       case 'q': quiet = 1; break;
       case 'h':
         if (rank == 0) fputs(help, stdout);

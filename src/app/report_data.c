@@ -31,58 +31,24 @@ const char *rp_zone_name(int z) {
 
 /* ---- root attributes and /dates (plain serial HDF5, after the io handle is closed) ---- */
 
-/* A string attribute of any length, fixed or variable (malloc; "" if absent). */
-static char *attr_str_alloc(hid_t obj, const char *name) {
-  char *out = NULL;
-  if (H5Aexists(obj, name) > 0) {
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    hid_t ft = a >= 0 ? H5Aget_type(a) : -1;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
-      if (H5Tis_variable_str(ft) > 0) {
-        char *s = NULL;
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        if (H5Aread(a, mt, &s) >= 0 && s) {
-          out = strdup(s);
-          H5free_memory(s);
-        }
-        H5Tclose(mt);
-      } else {
-        size_t n = H5Tget_size(ft);
-        out = calloc(n + 1, 1);
-        hid_t mt = out ? im_h5_str_type(n) : -1;
-        if (mt < 0 || H5Aread(a, mt, out) < 0) {
-          free(out);
-          out = NULL;
-        }
-        if (mt >= 0)
-          H5Tclose(mt);
-      }
-    }
-    if (ft >= 0)
-      H5Tclose(ft);
-    if (a >= 0)
-      H5Aclose(a);
-  }
-  return out ? out : strdup("");
-}
-
 static im_status read_meta(rp_report *rep, im_err *err) {
   const char *path = rep->results_path;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0)
     return im_err_set(err, IM_EIO, "%s: cannot reopen to read its attributes", path);
   char *s;
-  s = attr_str_alloc(f, "imvar_version");
+  s = im_h5_attr_read_str_alloc(f, "imvar_version");
   snprintf(rep->imvar_version, sizeof rep->imvar_version, "%s", s ? s : "");
   free(s);
-  s = attr_str_alloc(f, "git_revision");
+  s = im_h5_attr_read_str_alloc(f, "git_revision");
   snprintf(rep->git_revision, sizeof rep->git_revision, "%s", s ? s : "");
   free(s);
-  s = attr_str_alloc(f, "created");
+  s = im_h5_attr_read_str_alloc(f, "created");
   snprintf(rep->created, sizeof rep->created, "%s", s ? s : "");
   free(s);
-  rep->config = attr_str_alloc(f, "config");
+  rep->config = im_h5_attr_read_str_alloc(f, "config");
+  if (!rep->config)
+    rep->config = strdup("");
   rep->ranks = -1;
   rep->seed = -1;
   im_h5_attr_read_int(f, "ranks", &rep->ranks);

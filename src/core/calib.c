@@ -33,34 +33,10 @@ im_status im_cal_row_compute(const int8_t *hits, const double *pnl, const double
   return IM_OK;
 }
 
-im_status im_cal_fill_zones(im_cal_row *rows, size_t n, size_t h, double p, uint64_t seed,
-                            size_t n_sims, im_err *err) {
-  /* The distinct lengths, asked of one simulation. */
-  size_t *len = malloc((n ? n : 1) * sizeof *len), m = 0;
-  int64_t *g = malloc((n ? n : 1) * sizeof *g), *y = malloc((n ? n : 1) * sizeof *y);
-  im_status st = IM_OK;
-  if (!len || !g || !y) st = im_err_set(err, IM_ENOMEM, "out of memory for the overlap bounds");
-  for (size_t i = 0; i < n && !st; i++) {
-    if (rows[i].n_obs <= 0) continue;
-    size_t j = 0;
-    while (j < m && len[j] != (size_t)rows[i].n_obs) j++;
-    if (j == m) len[m++] = (size_t)rows[i].n_obs;
-  }
-  if (!st && m) st = im_bt_overlap_bounds_multi(len, m, h, p, seed, n_sims, g, y, err);
-  for (size_t i = 0; i < n && !st; i++) {
-    if (rows[i].n_obs <= 0) {
-      rows[i].zone = -1;
-      continue;
-    }
-    size_t j = 0;
-    while (len[j] != (size_t)rows[i].n_obs) j++;
-    const int64_t x = rows[i].n_exceed;
-    rows[i].zone = (int8_t)(x <= g[j] ? IM_ZONE_GREEN : x <= y[j] ? IM_ZONE_YELLOW : IM_ZONE_RED);
-  }
-  free(len);
-  free(g);
-  free(y);
-  return st;
+int8_t im_cal_zone(int64_t n_obs, int64_t n_exceed, int64_t green_max, int64_t yellow_max) {
+  if (n_obs <= 0) return -1;
+  return (int8_t)(n_exceed <= green_max ? IM_ZONE_GREEN : n_exceed <= yellow_max ? IM_ZONE_YELLOW
+                                                                                 : IM_ZONE_RED);
 }
 
 void im_cal_summarise(const im_cal_row *rows, size_t n, double conf, const im_cal_criteria *c,

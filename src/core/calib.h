@@ -55,16 +55,16 @@ typedef struct {
 } im_cal_row;
 
 /* The row of a series of n days with horizon h at tail probability p. The
- * zone is tl_zone for h = 1 and left -1 for h > 1 (see im_cal_fill_zones).
+ * zone is tl_zone for h = 1 and left -1 for h > 1 (see im_cal_zone).
  * Errors as im_bt_compute. */
 im_status im_cal_row_compute(const int8_t *hits, const double *pnl, const double *margin, size_t n,
                              size_t h, double p, im_cal_row *out, im_err *err);
 
-/* Sets the zone of rows[0..n) of horizon h > 1 from the overlap bounds of
- * their n_obs (one simulation of the longest length; the bounds of a length
- * do not depend on which others are asked for). */
-im_status im_cal_fill_zones(im_cal_row *rows, size_t n, size_t h, double p, uint64_t seed,
-                            size_t n_sims, im_err *err);
+/* The zone of n_exceed exceedances in n_obs days between the traffic-light
+ * bounds of that length (im_bt_overlap_bounds_multi for h > 1; the bounds
+ * of a length do not depend on which other lengths one simulation serves);
+ * -1 when n_obs == 0. */
+int8_t im_cal_zone(int64_t n_obs, int64_t n_exceed, int64_t green_max, int64_t yellow_max);
 
 /* A parameter set over one period: the aggregate of its portfolios' rows. */
 typedef struct {

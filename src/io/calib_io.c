@@ -194,88 +194,7 @@ im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err) 
   return st;
 }
 
-im_status im_calib_read_chunk(const char *path, const char *config_text, const im_calib *cal,
-                              long *n_chunks, im_cal_metrics *metrics, uint8_t *computed,
-                              im_err *err) {
-  const size_t S = cal->n_sets, Q = cal->n_periods;
-  hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
-  if (f < 0) return im_err_set(err, IM_EDATA, "%s: not an HDF5 file", path);
-  im_status st = IM_OK;
-  char format[64] = "", *text = NULL;
-  long version = 0, chunk = -2;
-  hsize_t dm[2] = {0, 0}, dc[1] = {0};
-  im_cal_metrics *m = malloc((S * Q + 1) * sizeof *m);
-  uint8_t *c = malloc(S + 1);
-  const size_t tlen = strlen(config_text) + 2;
-  text = malloc(tlen);
-  hid_t d_m = -1, d_c = -1, tm = metrics_type();
-  if (!m || !c || !text) {
-    st = im_err_set(err, IM_ENOMEM, "out of memory");
-  } else if (im_h5_attr_read_str(f, "format", format, sizeof format) < 0 ||
-             strcmp(format, IM_CALIB_FORMAT) != 0 ||
-             im_h5_attr_read_int(f, "format_version", &version) < 0) {
-    st = im_err_set(err, IM_EDATA, "%s: not an imvar calibration file", path);
-  } else if (version != IM_CALIB_FORMAT_VERSION) {
-    st = im_err_set(err, IM_EDATA, "%s: calibration format version %ld; this imvar reads %d", path,
-                    version, IM_CALIB_FORMAT_VERSION);
-  } else if (im_h5_attr_read_int(f, "chunk", &chunk) < 0 ||
-             im_h5_attr_read_int(f, "n_chunks", n_chunks) < 0 || chunk < 0) {
-    st = im_err_set(err, IM_EDATA, "%s: not the file of a chunk (--chunk I/N)", path);
-  } else if (im_h5_attr_read_str(f, "config", text, tlen) < 0 || strcmp(text, config_text) != 0) {
-    st = im_err_set(err, IM_EINVAL,
-                    "%s: written for another configuration (the chunks and the merge need the "
-                    "same -c file and --set options)", path);
-  } else if ((d_m = im_h5_open_checked(f, "metrics", 2, dm)) < 0 || dm[0] != S || dm[1] != Q ||
-             (d_c = im_h5_open_checked(f, "computed", 1, dc)) < 0 || dc[0] != S ||
-             H5Dread(d_m, tm, H5S_ALL, H5S_ALL, H5P_DEFAULT, m) < 0 ||
-             H5Dread(d_c, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, c) < 0) {
-    st = im_err_set(err, IM_EDATA, "%s: /metrics or /computed missing or mis-shaped", path);
-  }
-  for (size_t i = 0; i < S && !st; i++) {
-    if (!c[i]) continue;
-    if (computed[i]) {
-      st = im_err_set(err, IM_EINVAL, "%s: set %zu is also in an earlier chunk file", path, i);
-      break;
-    }
-    computed[i] = 1;
-    memcpy(metrics + i * Q, m + i * Q, Q * sizeof *m);
-  }
-  if (d_m >= 0) H5Dclose(d_m);
-  if (d_c >= 0) H5Dclose(d_c);
-  H5Tclose(tm);
-  H5Fclose(f);
-  free(m);
-  free(c);
-  free(text);
-  return st;
-}
-
-/* ---- reading a complete file back (imvar report --calibration) ---- */
-
-static char *attr_text(hid_t obj, const char *name) {
-  char *out = NULL;
-  hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
-  hid_t ft = a >= 0 ? H5Aget_type(a) : -1;
-  if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) <= 0) {
-    size_t n = H5Tget_size(ft);
-    out = calloc(n + 1, 1);
-    hid_t mt = out ? im_h5_str_type(n + 1) : -1;
-    if (mt < 0 || H5Aread(a, mt, out) < 0) {
-      free(out);
-      out = NULL;
-    }
-    if (mt >= 0) H5Tclose(mt);
-  } else if (ft >= 0) {
-    out = calloc(IM_PATH_LEN, 1);
-    if (out && im_h5_attr_read_str(obj, name, out, IM_PATH_LEN) < 0) {
-      free(out);
-      out = NULL;
-    }
-  }
-  if (ft >= 0) H5Tclose(ft);
-  if (a >= 0) H5Aclose(a);
-  return out;
-}
+/* ---- reading files back: chunks (--merge), complete files (imvar report) ---- */
 
 static herr_t attr_double(hid_t obj, const char *name, double *v) {
   hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
@@ -283,6 +202,47 @@ static herr_t attr_double(hid_t obj, const char *name, double *v) {
   herr_t e = H5Aread(a, H5T_NATIVE_DOUBLE, v);
   H5Aclose(a);
   return e;
+}
+
+/* Opens a calibration file and checks its format and version; *chunk is its
+ * chunk attribute (-1: a complete file). */
+static im_status open_calib(const char *path, hid_t *out, long *chunk, im_err *err) {
+  *out = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+  if (*out < 0) return im_err_set(err, IM_EIO, "%s: cannot open as an HDF5 file", path);
+  char format[64] = "";
+  long version = 0;
+  im_status st = IM_OK;
+  if (im_h5_attr_read_str(*out, "format", format, sizeof format) < 0 ||
+      strcmp(format, IM_CALIB_FORMAT) != 0)
+    st = im_err_set(err, IM_EDATA,
+                    "%s: not an imvar calibration file (format '%s'; imvar calibrate writes one)",
+                    path, format);
+  else if (im_h5_attr_read_int(*out, "format_version", &version) < 0 ||
+           version != IM_CALIB_FORMAT_VERSION)
+    st = im_err_set(err, IM_EDATA, "%s: calibration format version %ld; this imvar reads %d", path,
+                    version, IM_CALIB_FORMAT_VERSION);
+  else if (im_h5_attr_read_int(*out, "chunk", chunk) < 0)
+    st = im_err_set(err, IM_EDATA, "%s: the chunk attribute is missing", path);
+  if (st) {
+    H5Fclose(*out);
+    *out = -1;
+  }
+  return st;
+}
+
+/* /metrics [S][Q] into a fresh buffer; NULL if missing or of another shape. */
+static im_cal_metrics *read_metrics(hid_t f, size_t S, size_t Q) {
+  hsize_t d[2] = {0, 0};
+  hid_t ds = H5Lexists(f, "metrics", H5P_DEFAULT) > 0 ? im_h5_open_checked(f, "metrics", 2, d) : -1;
+  im_cal_metrics *m = ds >= 0 && d[0] == S && d[1] == Q ? calloc(S * Q + 1, sizeof *m) : NULL;
+  hid_t tm = metrics_type();
+  if (m && S && Q && H5Dread(ds, tm, H5S_ALL, H5S_ALL, H5P_DEFAULT, m) < 0) {
+    free(m);
+    m = NULL;
+  }
+  H5Tclose(tm);
+  if (ds >= 0) H5Dclose(ds);
+  return m;
 }
 
 /* Reads a 1-d dataset of n elements (n == (size_t)-1: any length, stored in
@@ -304,6 +264,42 @@ static void *read_1d(hid_t f, const char *name, hid_t type, size_t elem, size_t 
   return buf;
 }
 
+im_status im_calib_read_chunk(const char *path, const char *config_text, const im_calib *cal,
+                              long *n_chunks, im_cal_metrics *metrics, uint8_t *computed,
+                              im_err *err) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  hid_t f;
+  long chunk = -1;
+  im_status st = open_calib(path, &f, &chunk, err);
+  if (st) return st;
+  char *text = im_h5_attr_read_str_alloc(f, "config");
+  im_cal_metrics *m = NULL;
+  uint8_t *c = NULL;
+  if (chunk < 0 || im_h5_attr_read_int(f, "n_chunks", n_chunks) < 0)
+    st = im_err_set(err, IM_EDATA, "%s: not the file of a chunk (--chunk I/N)", path);
+  else if (!text || strcmp(text, config_text) != 0)
+    st = im_err_set(err, IM_EINVAL,
+                    "%s: written for another configuration (the chunks and the merge need the "
+                    "same -c file and --set options)", path);
+  else if (!(m = read_metrics(f, S, Q)) ||
+           !(c = read_1d(f, "computed", H5T_NATIVE_UINT8, 1, S, NULL)))
+    st = im_err_set(err, IM_EDATA, "%s: /metrics or /computed missing or mis-shaped", path);
+  for (size_t i = 0; i < S && !st; i++) {
+    if (!c[i]) continue;
+    if (computed[i]) {
+      st = im_err_set(err, IM_EINVAL, "%s: set %zu is also in an earlier chunk file", path, i);
+      break;
+    }
+    computed[i] = 1;
+    memcpy(metrics + i * Q, m + i * Q, Q * sizeof *m);
+  }
+  H5Fclose(f);
+  free(m);
+  free(c);
+  free(text);
+  return st;
+}
+
 void im_calib_data_free(im_calib_data *d) {
   free(d->config);
   free(d->sets);
@@ -317,23 +313,13 @@ void im_calib_data_free(im_calib_data *d) {
 
 im_status im_calib_read(const char *path, im_calib_data *out, im_err *err) {
   memset(out, 0, sizeof *out);
-  hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
-  if (f < 0) return im_err_set(err, IM_EIO, "%s: cannot open as an HDF5 file", path);
-  im_status st = IM_OK;
-  char format[64] = "";
-  long version = 0, chunk = -2, zone = 0;
-  hid_t ts = set_type(), tp = period_type(), tm = metrics_type(), tz = sens_type();
+  hid_t f;
+  long chunk = -1, zone = 0;
+  im_status st = open_calib(path, &f, &chunk, err);
+  if (st) return st;
+  hid_t ts = set_type(), tp = period_type(), tz = sens_type();
   H5E_BEGIN_TRY {
-    if (im_h5_attr_read_str(f, "format", format, sizeof format) < 0 ||
-        strcmp(format, IM_CALIB_FORMAT) != 0) {
-      st = im_err_set(err, IM_EDATA,
-                      "%s: not an imvar calibration file (format '%s'; imvar calibrate writes "
-                      "one)", path, format);
-    } else if (im_h5_attr_read_int(f, "format_version", &version) < 0 ||
-               version != IM_CALIB_FORMAT_VERSION) {
-      st = im_err_set(err, IM_EDATA, "%s: calibration format version %ld; this imvar reads %d",
-                      path, version, IM_CALIB_FORMAT_VERSION);
-    } else if (im_h5_attr_read_int(f, "chunk", &chunk) < 0 || chunk != -1) {
+    if (chunk != -1) {
       st = im_err_set(err, IM_EDATA,
                       "%s: the file of one chunk (--chunk) of a calibration, not a complete one: "
                       "merge the chunks first (imvar calibrate --merge)", path);
@@ -348,16 +334,16 @@ im_status im_calib_read(const char *path, im_calib_data *out, im_err *err) {
     }
     out->criteria.zone = (int)zone;
     if (!st) {
-      char *s = attr_text(f, "imvar_version");
+      char *s = im_h5_attr_read_str_alloc(f, "imvar_version");
       snprintf(out->imvar_version, sizeof out->imvar_version, "%s", s ? s : "");
       free(s);
-      s = attr_text(f, "git_revision");
+      s = im_h5_attr_read_str_alloc(f, "git_revision");
       snprintf(out->git_revision, sizeof out->git_revision, "%s", s ? s : "");
       free(s);
-      s = attr_text(f, "created");
+      s = im_h5_attr_read_str_alloc(f, "created");
       snprintf(out->created, sizeof out->created, "%s", s ? s : "");
       free(s);
-      out->config = attr_text(f, "config");
+      out->config = im_h5_attr_read_str_alloc(f, "config");
       if (!out->config) out->config = strdup("");
     }
     const char *missing = NULL;
@@ -371,18 +357,7 @@ im_status im_calib_read(const char *path, im_calib_data *out, im_err *err) {
     if (!st && !missing &&
         !(computed = read_1d(f, "computed", H5T_NATIVE_UINT8, 1, out->S, NULL)))
       missing = "/computed";
-    if (!st && !missing) {
-      hsize_t d[2] = {0, 0};
-      hid_t ds = H5Lexists(f, "metrics", H5P_DEFAULT) > 0 ? im_h5_open_checked(f, "metrics", 2, d)
-                                                          : -1;
-      out->metrics = ds >= 0 && d[0] == out->S && d[1] == out->Q
-                         ? calloc(out->S * out->Q + 1, sizeof *out->metrics)
-                         : NULL;
-      if (!out->metrics ||
-          (out->S && H5Dread(ds, tm, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->metrics) < 0))
-        missing = "/metrics";
-      if (ds >= 0) H5Dclose(ds);
-    }
+    if (!st && !missing && !(out->metrics = read_metrics(f, out->S, out->Q))) missing = "/metrics";
     if (!st && !missing &&
         !(out->ranking = read_1d(f, "ranking", H5T_NATIVE_INT64, sizeof *out->ranking, out->S,
                                  NULL)))
@@ -426,7 +401,6 @@ im_status im_calib_read(const char *path, im_calib_data *out, im_err *err) {
   H5E_END_TRY;
   H5Tclose(ts);
   H5Tclose(tp);
-  H5Tclose(tm);
   H5Tclose(tz);
   H5Fclose(f);
   if (st) im_calib_data_free(out);

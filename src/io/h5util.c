@@ -43,11 +43,11 @@ herr_t im_h5_attr_int(hid_t obj, const char *name, long v) {
   return attr_write(obj, name, H5T_NATIVE_LONG, &v);
 }
 
-herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len) {
-  if (H5Aexists(obj, name) <= 0) return -1;
+char *im_h5_attr_read_str_alloc(hid_t obj, const char *name) {
+  if (H5Aexists(obj, name) <= 0) return NULL;
   hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  if (a < 0) return -1;
-  herr_t r = -1;
+  if (a < 0) return NULL;
+  char *out = NULL;
   hid_t ft = H5Aget_type(a);
   if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
     if (H5Tis_variable_str(ft) > 0) {
@@ -55,25 +55,32 @@ herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len) {
       hid_t mt = H5Tcopy(H5T_C_S1);
       H5Tset_size(mt, H5T_VARIABLE);
       if (H5Aread(a, mt, &s) >= 0 && s) {
-        snprintf(buf, len, "%s", s);
+        out = strdup(s);
         H5free_memory(s);
-        r = 0;
       }
       H5Tclose(mt);
     } else {
       size_t n = H5Tget_size(ft);
-      char *tmp = calloc(n + 1, 1);
-      hid_t mt = tmp ? im_h5_str_type(n) : -1;
-      if (mt >= 0 && H5Aread(a, mt, tmp) >= 0) {
-        snprintf(buf, len, "%s", tmp);
-        r = strlen(tmp) < len ? 0 : -1; /* a value that does not fit is not returned cut */
+      out = calloc(n + 1, 1);
+      hid_t mt = out ? im_h5_str_type(n) : -1;
+      if (mt < 0 || H5Aread(a, mt, out) < 0) {
+        free(out);
+        out = NULL;
       }
       if (mt >= 0) H5Tclose(mt);
-      free(tmp);
     }
   }
   if (ft >= 0) H5Tclose(ft);
   H5Aclose(a);
+  return out;
+}
+
+herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len) {
+  char *s = im_h5_attr_read_str_alloc(obj, name);
+  if (!s) return -1;
+  snprintf(buf, len, "%s", s);
+  const herr_t r = strlen(s) < len ? 0 : -1; /* a value that does not fit is not returned cut */
+  free(s);
   return r;
 }
 

@@ -14,8 +14,11 @@ herr_t im_h5_attr_str(hid_t obj, const char *name, const char *value);
 herr_t im_h5_attr_double(hid_t obj, const char *name, double v);
 herr_t im_h5_attr_int(hid_t obj, const char *name, long v);
 
-/* Reads a string attribute (fixed or variable length) into buf. */
+/* Reads a string attribute (fixed or variable length) into buf; -1 when it
+ * is missing, not a string, or longer than len - 1. */
 herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len);
+/* The same into a fresh buffer (free it); NULL when missing or not a string. */
+char *im_h5_attr_read_str_alloc(hid_t obj, const char *name);
 herr_t im_h5_attr_read_int(hid_t obj, const char *name, long *v);
 
 /* Creates a dataset of `rank` dims and writes all of buf (serial use). */

@@ -195,10 +195,7 @@ static im_status fill_zones(MPI_Comm comm, const im_calib *cal, const uint8_t *m
         im_cal_row *row = &all[i * Q * P + r];
         long j = off[k];
         while (j < off[k + 1] && len[j] != (long)row->n_obs) j++;
-        row->zone = (int8_t)(row->n_obs <= 0 ? -1
-                             : row->n_exceed <= g0[j] ? IM_ZONE_GREEN
-                             : row->n_exceed <= y0[j] ? IM_ZONE_YELLOW
-                                                      : IM_ZONE_RED);
+        row->zone = j < off[k + 1] ? im_cal_zone(row->n_obs, row->n_exceed, g0[j], y0[j]) : -1;
       }
     }
   free(ph);

@@ -135,7 +135,7 @@ static void test_row_bonferroni(void **state) {
   assert_float_equal(r.p_uc, fmin(1, 2 * fmin(pe, po)), 1e-12);
   assert_int_equal(r.n_obs, N);
   assert_int_equal(r.n_exceed, 12);
-  assert_int_equal(r.zone, -1); /* h > 1: set by im_cal_fill_zones */
+  assert_int_equal(r.zone, -1); /* h > 1: set from the overlap bounds (im_cal_zone) */
   /* sum of 100..299 */
   assert_float_equal(r.margin_sum, 200 * 199.5, 1e-9);
   /* h = 1: the whole series. */
@@ -144,25 +144,26 @@ static void test_row_bonferroni(void **state) {
   assert_int_equal(r.zone, IM_ZONE_GREEN); /* Binomial(200, .05) cdf(12) = 0.78 < 0.95 */
 }
 
-/* The zones of rows of several lengths equal those of one length at a time:
- * the bounds do not depend on the other lengths asked for. */
-static void test_fill_zones(void **state) {
+/* One simulation serves several lengths (what the sweep relies on to share
+ * it among sets): the bounds of each length equal those of a simulation of
+ * that length alone; and the zone between the bounds. */
+static void test_zones(void **state) {
   (void)state;
-  im_cal_row rows[4] = {{.n_obs = 300, .n_exceed = 3},
-                        {.n_obs = 500, .n_exceed = 12},
-                        {.n_obs = 300, .n_exceed = 9},
-                        {.n_obs = 0, .n_exceed = 0}};
+  const size_t len[3] = {300, 500, 120};
+  int64_t g[3], y[3];
   im_err err;
-  assert_int_equal(im_cal_fill_zones(rows, 4, 3, 0.01, 5, 4000, &err), IM_OK);
+  assert_int_equal(im_bt_overlap_bounds_multi(len, 3, 3, 0.01, 5, 4000, g, y, &err), IM_OK);
   for (int i = 0; i < 3; i++) {
-    int64_t g, y;
-    assert_int_equal(im_bt_overlap_bounds((size_t)rows[i].n_obs, 3, 0.01, 5, 4000, &g, &y, &err), IM_OK);
-    const int zone = rows[i].n_exceed <= g ? 0 : rows[i].n_exceed <= y ? 1 : 2;
-    assert_int_equal(rows[i].zone, zone);
+    int64_t g1, y1;
+    assert_int_equal(im_bt_overlap_bounds(len[i], 3, 0.01, 5, 4000, &g1, &y1, &err), IM_OK);
+    assert_int_equal(g[i], g1);
+    assert_int_equal(y[i], y1);
   }
-  assert_int_equal(rows[3].zone, -1);
-  assert_int_equal(rows[0].zone, IM_ZONE_GREEN); /* 3 expected, 3 seen */
-  assert_int_equal(rows[1].zone != IM_ZONE_GREEN, 1); /* 5 expected, 12 seen */
+  /* 3 expected in 300 days: 3 is green; one past each bound is the next zone. */
+  assert_int_equal(im_cal_zone(300, 3, g[0], y[0]), IM_ZONE_GREEN);
+  assert_int_equal(im_cal_zone(300, g[0] + 1, g[0], y[0]), IM_ZONE_YELLOW);
+  assert_int_equal(im_cal_zone(300, y[0] + 1, g[0], y[0]), IM_ZONE_RED);
+  assert_int_equal(im_cal_zone(0, 0, g[0], y[0]), -1);
 }
 
 /* Three portfolios at 99%: (n_obs, n_exceed, p_uc, p_cc, margin_sum, ptt, zone)
@@ -266,7 +267,7 @@ static void test_params(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_levels_equal_single), cmocka_unit_test(test_row_bonferroni),
-      cmocka_unit_test(test_fill_zones),          cmocka_unit_test(test_summarise),
+      cmocka_unit_test(test_zones),          cmocka_unit_test(test_summarise),
       cmocka_unit_test(test_rank),                cmocka_unit_test(test_pareto),
       cmocka_unit_test(test_params),
   };
