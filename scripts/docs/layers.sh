@@ -26,9 +26,9 @@ mpirun -n 2 "$imvar" backtest -q -c "$out/layers.yaml" --set "portfolios=$root/d
   -o "$out/layers-curated.h5" 2>/dev/null
 "$imvar" validate "$out/layers.h5" --limit 1 | grep -E '^(model|summary|total)'
 echo
-"$imvar" validate "$out/layers-curated.h5" --limit 1 | grep -A4 '^model fhs_addons' | grep -E '^(model|summary|total)'
+"$imvar" validate "$out/layers-curated.h5" --limit 1 | grep -A6 "^model fhs_addons" | grep -E '^(model|summary|total)'
 f=$out/layers-curated.h5
-ids=$(dataset "$f" /portfolios/id | tr -d '"')
+ids=$(dataset "$f" /portfolios/id | tr -d "\" ")
 t=$(dataset "$f" /dates | wc -l)
 for addon in liquidity concentration; do
   echo "addon_$addon (share of the core margin on the days it is > 0):"
