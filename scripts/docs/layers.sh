@@ -26,9 +26,9 @@ mpirun -n 2 "$imvar" backtest -q -c "$out/layers.yaml" --set "portfolios=$root/d
   -o "$out/layers-curated.h5" 2>/dev/null
 "$imvar" validate "$out/layers.h5" --limit 1 | grep -E '^(model|summary|total)'
 echo
-"$imvar" validate "$out/layers-curated.h5" --limit 1 | grep -A6 "^model fhs_addons" | grep -E '^(model|summary|total)'
+"$imvar" validate "$out/layers-curated.h5" --limit 1 | sed -n '/^model fhs_addons/,$p' | grep -E '^(model|summary|total)'
 f=$out/layers-curated.h5
-ids=$(dataset "$f" /portfolios/id | tr -d "\" ")
+ids=$(dataset "$f" /portfolios/id | sed 's/\\000//g; s/"//g')
 t=$(dataset "$f" /dates | wc -l)
 for addon in liquidity concentration; do
   echo "addon_$addon (share of the core margin on the days it is > 0):"
@@ -37,9 +37,10 @@ for addon in liquidity concentration; do
     sort -k1,1n -k2,2g |
     awk -v ids="$ids" 'BEGIN {n = split(ids, id, "\n"); q = -1}
       function flush() {
+        if (c) shown = 1
         if (c) printf "  %s: > 0 on %d of %d days, median +%.1f%%, largest +%.1f%%\n", id[q + 1], c, all, 100 * v[k + int((c + 1) / 2)], 100 * v[all]
       }
       $1 != q { flush(); q = $1; c = 0; all = 0; k = 0 }
       { v[++all] = $2; if ($2 > 0) c++; else k++ }
-      END { flush() }'
+      END { flush(); if (!shown) print "  none on any day" }'
 done
