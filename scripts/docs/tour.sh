@@ -1,45 +1,57 @@
 #!/usr/bin/env bash
-# The README's five-minute tour, command for command, on the shipped data:
-# checks that every command of it works. Run after ./run.sh main (or a build).
-# usage: scripts/docs/tour.sh   (BUILD_DIR, DOCS_OUT: scripts/docs/lib.sh)
-. "$(dirname "$0")/lib.sh"
-cd "$root"
-t=$out/tour
-rm -rf "$t" && mkdir -p "$t"
+# The README's five-minute tour, command for command, on the shipped data, into
+# out/tour/: checks that every command of it works. Step 4's my_series.csv is
+# made here from the backtest (pnl and margin of my_btc_long under hs99_h1).
+# Run after ./run.sh main (or a build into build/).
+# usage: scripts/docs/tour.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/docs/lib.sh
+imvar=build/src/app/imvar
+rm -rf out/tour
 step() { echo "== $*"; }
 
 step 1 import
-"$imvar" import -o "$t/market.h5" BTC=data/market/btc_usdt_binance_daily.csv \
+mkdir -p out/tour
+$imvar import -o out/tour/market.h5 BTC=data/market/btc_usdt_binance_daily.csv \
   ETH=data/market/eth_usdt_binance_daily.csv --funding BTC=data/market/btc_usdt_binance_funding_daily.csv
 
 step 2 portfolios
-cat >"$t/books.csv" <<CSV
+cat > out/tour/books.csv <<EOF2
 portfolio,instrument,quantity
 my_btc_long,BTC-SPOT,1
 my_basis,BTC-SPOT,2
 my_basis,BTC-PERP,-2
 my_pair,BTC-PERP,1
 my_pair,ETH-PERP,-15
-CSV
+EOF2
 
 step 3 backtest
-mpirun -n 2 "$imvar" backtest -c data/configs/default.yaml --set market="$t/market.h5" \
-  --set portfolios="$t/books.csv" --set models.fhs99_h2.kind=fhs -o "$t/results.h5"
+mpirun -n 2 $imvar backtest -c data/configs/default.yaml --set market=out/tour/market.h5 \
+  --set portfolios=out/tour/books.csv --set models.fhs99_h2.kind=fhs -o out/tour/results.h5
 
 step 4 validate
-"$imvar" validate "$t/results.h5" --json >"$t/validate.json"
-head -c 300 "$t/validate.json"; echo
+$imvar validate out/tour/results.h5 --json > out/tour/validate.json
+head -c 200 out/tour/validate.json; echo
+t=$(dataset out/tour/results.h5 /dates | wc -l)
+{ echo pnl,margin
+  paste -d, <(dataset out/tour/results.h5 /models/hs99_h1/pnl | head -n "$t") \
+    <(dataset out/tour/results.h5 /models/hs99_h1/im | head -n "$t") | sed 's/nan//g'; } > my_series.csv
+$imvar stats my_series.csv --confidence 0.99    # a CSV with pnl,margin columns of your own
+rm my_series.csv
 
 step 5 report
-"$imvar" report "$t/results.h5" -o "$t/report/report.html"
+$imvar report out/tour/results.h5 -o out/tour/report.html
 
 step 6 calibrate
-mpirun -n 2 "$imvar" calibrate -c data/configs/calibrate.yaml --set market="$t/market.h5" \
-  --set calibrate.grid.kind=hs,fhs --set calibrate.grid.horizon=1,2 -o "$t/calibration.h5"
-"$imvar" report "$t/results.h5" -o "$t/report/report.html" --calibration "$t/calibration.h5"
+mpirun -n 2 $imvar calibrate -c data/configs/calibrate.yaml --set market=out/tour/market.h5 \
+  --set calibrate.grid.kind=hs,fhs --set calibrate.grid.horizon=1,2 -o out/tour/calibration.h5
+$imvar report out/tour/results.h5 -o out/tour/report.html --calibration out/tour/calibration.h5
 
-step 7 Slurm, dry run and outside Slurm
-IMVAR_OUT=$t/slurm jobs/submit.sh --dry-run
-IMVAR_OUT=$t/slurm IMVAR_MARKET=$t/market.h5 IMVAR_PORTFOLIOS=$t/books.csv IMVAR_NTASKS=2 \
-  IMVAR_BIN=$imvar bash jobs/backtest.sbatch
-ls "$t/slurm/backtest"
+step 7 Slurm
+(
+  export IMVAR_OUT=/scratch/${USER:-$(id -un)}/imvar-run1 IMVAR_PARTITION=compute IMVAR_NTASKS=64
+  jobs/submit.sh --dry-run     # print the sbatch commands; without --dry-run, submit them
+)
+IMVAR_OUT=out/tour/slurm IMVAR_NTASKS=2 bash jobs/backtest.sbatch   # the same job, without Slurm
+ls out/tour/slurm/backtest
