@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/docs/lib.sh
+unset OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_btl OMPI_MCA_mpi_yield_when_idle
 imvar=build/src/app/imvar
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 rm -rf out/tour
 step() { echo "== $*"; }
 
