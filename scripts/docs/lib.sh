@@ -29,7 +29,9 @@ summary_rows() {
     paste -d' ' - -
 }
 
-# dataset FILE PATH: every value of an HDF5 dataset, one a line, row-major.
+# dataset FILE PATH: every value of an HDF5 dataset, one a line (each ended by
+# a newline, so that wc -l counts them), row-major.
 dataset() {
   h5dump -y -w 0 -d "$2" "$1" | tr -d ' \n' | sed 's/.*DATA{//; s/}.*//' | tr ',' '\n'
+  echo
 }
