@@ -12,16 +12,6 @@
 #include "report.h"
 #include "results_io.h"
 
-const char *rp_state_name(rp_state s) {
-  switch (s) {
-    case RP_PASS: return "pass";
-    case RP_ATTENTION: return "attention";
-    case RP_FAIL: return "fail";
-    case RP_INFO: return "info";
-    default: return "n/a";
-  }
-}
-
 const char *rp_zone_name(int z) {
   return z == IM_ZONE_GREEN    ? "green"
          : z == IM_ZONE_YELLOW ? "yellow"
@@ -151,18 +141,12 @@ static void aggregate(rp_model *mo, size_t P, double *work) {
   const im_bt_stats *rows = mo->rows;
   const int h = mo->md.horizon;
   im_bt_summarise(rows, P, RP_TEST_LEVEL, &mo->sum);
-  memset(mo->n_zone, 0, sizeof mo->n_zone);
-  mo->n_zone_na = 0;
-  for (size_t i = 0; i < P; i++) {
-    int8_t z = h > 1 ? rows[i].tl_zone_overlap : rows[i].tl_zone;
-    if (rows[i].n_obs <= 0)
-      z = -1;
-    mo->zone[i] = z;
-    if (z >= 0 && z <= 2)
-      mo->n_zone[z]++;
-    else
-      mo->n_zone_na++;
-  }
+  for (size_t i = 0; i < P; i++)
+    mo->zone[i] = (int8_t)im_bt_applicable_zone(&rows[i]);
+  mo->n_zone[0] = mo->sum.n_green;
+  mo->n_zone[1] = mo->sum.n_yellow;
+  mo->n_zone[2] = mo->sum.n_red;
+  mo->n_zone_na = (int64_t)P - mo->sum.n_green - mo->sum.n_yellow - mo->sum.n_red;
   for (size_t i = 0; i < P; i++)
     mo->order[i] = i;
   sort_ctx = mo;
@@ -196,34 +180,7 @@ static void aggregate(rp_model *mo, size_t P, double *work) {
     }
   }
 
-  /* The verdict: counts against what a correct model would show in 95% of
-   * runs (upper end of the band), portfolios taken as independent. */
-  const int64_t ne = mo->sum.n_evaluated;
-  mo->red_band = ne > 0 ? im_bt_binom_quantile(0.975, ne, 1e-4) : NAN;
-  mo->nongreen_band = ne > 0 ? im_bt_binom_quantile(0.975, ne, RP_TEST_LEVEL) : NAN;
-  rp_criterion *c = mo->crit;
-  c[0] = (rp_criterion){"red",   "portfolios in the red zone", 0,
-                        RP_FAIL, (double)mo->n_zone[2],        mo->red_band};
-  c[1] = (rp_criterion){"nongreen",   "portfolios in the yellow or red zone",  0,
-                        RP_ATTENTION, (double)(mo->n_zone[1] + mo->n_zone[2]), mo->nongreen_band};
-  c[2] = (rp_criterion){"kupiec",
-                        "Kupiec POF rejections at 5%",
-                        0,
-                        h > 1 ? RP_INFO : RP_FAIL,
-                        (double)mo->sum.n_reject_uc,
-                        mo->sum.reject_band_hi};
-  c[3] = (rp_criterion){"cc",
-                        "conditional-coverage rejections at 5%",
-                        0,
-                        h > 1 ? RP_INFO : RP_ATTENTION,
-                        (double)mo->sum.n_reject_cc,
-                        mo->sum.reject_band_hi};
-  mo->verdict = ne > 0 ? RP_PASS : RP_NA;
-  for (int k = 0; k < RP_N_CRITERIA; k++) {
-    c[k].met = !(c[k].value > c[k].limit);
-    if (!c[k].met && ne > 0 && c[k].severity != RP_INFO && c[k].severity > mo->verdict)
-      mo->verdict = c[k].severity;
-  }
+  im_verdict_of(&mo->sum, h, &mo->verdict);
 
   /* Magnitude: the largest shortfall, the mean over all exceedances of all
    * portfolios (exact: each row's mean weighted by its count), and the spread

@@ -594,8 +594,7 @@ static void chart_cal_sens(ctx *c, const rp_report *rep, int param, size_t *work
     fprintf(c->f, "set xtics (");
     for (size_t j = 0; j < n; j++) {
       long v = lround(cal->sens[work[j]].value);
-      const char *lab = param == 0 ? (v >= 0 && v < IM_MODEL_KINDS ? im_model_kind_name((im_model_kind)v)
-                                                                   : "?")
+      const char *lab = param == 0 ? im_model_kind_name((im_model_kind)v)
                                    : (v == 0 || v == 1 ? im_measure_name((im_measure)v) : "?");
       fprintf(c->f, "%s'%s' %zu", j ? ", " : "", lab, j);
     }
