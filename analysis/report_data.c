@@ -9,14 +9,13 @@
 #include <string.h>
 
 #include "h5util.h"
+#include "render.h"
 #include "report.h"
 #include "results_io.h"
 
 const char *rp_zone_name(int z) {
-  return z == IM_ZONE_GREEN    ? "green"
-         : z == IM_ZONE_YELLOW ? "yellow"
-         : z == IM_ZONE_RED    ? "red"
-                               : "n/a";
+  const char *n = an_zone_name(z);
+  return n ? n : "n/a";
 }
 
 /* ---- root attributes and /dates (plain serial HDF5, after the io handle is closed) ---- */

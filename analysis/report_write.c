@@ -499,9 +499,10 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
            ovl ? "overlap-corrected zone (simulated bounds)" : "binomial traffic light");
   }
   if (ovl) {
-    snprintf(a, sizeof a, "%lld / %lld / %lld", (long long)s->n_green, (long long)s->n_yellow,
-             (long long)s->n_red);
-    kv_num(f, "binomial zones green / yellow / red", "summary.n_green", (double)s->n_green, a,
+    snprintf(a, sizeof a, "%lld / %lld / %lld", (long long)s->n_green_plain,
+             (long long)s->n_yellow_plain, (long long)s->n_red_plain);
+    kv_num(f, "binomial zones green / yellow / red", "summary.n_green_plain",
+           (double)s->n_green_plain, a,
            "ignores the overlap: for reference");
   }
   fputs("</table>\n", f);

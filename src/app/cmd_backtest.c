@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -14,31 +13,22 @@
 #include "market_io.h"
 #include "par.h"
 #include "portfolio_io.h"
-#include "print.h"
+#include "analysis.h"
+#include "opts.h"
 
-static const char help[] =
-    "usage: [mpirun -n N] imvar backtest -c config.yaml [-o results.h5] [--set key=value ...]\n"
-    "\n"
+static const char about[] =
     "For every model x portfolio x date of the configuration: the initial margin the model\n"
     "demands at the close of t, the realised P&L of the unchanged portfolio from t to t+h,\n"
-    "and the exceedance flag (loss > margin, strictly). Work is cut into tiles (model x\n"
-    "portfolio block x date block) handed out dynamically to all MPI ranks; results are\n"
-    "written with parallel HDF5 to <output>.partial as they finish, with a record of the\n"
-    "finished tiles; then validated (Kupiec, Christoffersen, traffic light per portfolio) and\n"
-    "renamed to the output. On an error no output is left. On SIGTERM or SIGINT every rank\n"
-    "finishes its current tile, the checkpoint is kept and the exit code is 75: the same\n"
-    "command with --resume computes only the missing tiles (also after kill -9), and the\n"
-    "final data are byte-identical to an uninterrupted run's.\n"
-    "\n"
-    "options:\n"
-    "  -c, --config FILE     YAML configuration (see data/configs/default.yaml)\n"
-    "  -o, --output FILE     results file (overrides the config's 'output')\n"
-    "  -s, --set KEY=VALUE   override a configuration key by its dotted path, e.g.\n"
-    "                        --set models.hs99.confidence=0.995 (repeatable)\n"
-    "  -r, --resume          continue <output>.partial if it exists (else start afresh)\n"
-    "  -p, --progress        progress line on stderr (default: when stderr is a terminal)\n"
-    "  -q, --quiet           do not print the validation table\n"
-    "  -h, --help            this text\n";
+    "and the exceedance flag (loss > margin, strictly); for models with an anti-procyclicality\n"
+    "layer or add-ons, each layer and the total margin with its own exceedance flag. Work is\n"
+    "cut into tiles (model x portfolio block x date block) handed out dynamically to all MPI\n"
+    "ranks; results are written with parallel HDF5 to <output>.partial as they finish, with\n"
+    "a record of the finished tiles; then validated (the battery of imvar validate per\n"
+    "portfolio, its summary per model) and renamed to the output, and the validation table\n"
+    "with each model's verdict is printed. On an error no output is left. On SIGTERM or\n"
+    "SIGINT every rank finishes its current tile, the checkpoint is kept and the exit code\n"
+    "is 75: the same command with --resume computes only the missing tiles (also after\n"
+    "kill -9), and the final data are byte-identical to an uninterrupted run's.\n";
 
 /* Parallel HDF5 cannot recover from a write that fails on some ranks only: a
  * disk filling up while the results file is laid out or validated leaves the
@@ -123,45 +113,36 @@ static void timing_summary(MPI_Comm comm, const double *v, const char *const *na
 }
 
 int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
-  int rank, size;
+  int rank, size, first, quiet = 0, resume = 0, progress = isatty(STDERR_FILENO);
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"set", required_argument, NULL, 's'},
-                                       {"resume", no_argument, NULL, 'r'},
-                                       {"progress", no_argument, NULL, 'p'},
-                                       {"quiet", no_argument, NULL, 'q'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   const char *cfg_path = NULL, *out = NULL;
-  char **sets = calloc((size_t)argc, sizeof *sets);
-  size_t nsets = 0;
-  int c, bad = !sets, quiet = 0, resume = 0, progress = isatty(STDERR_FILENO);
-  optind = 1;
-  opterr = rank == 0;
-  while (!bad && (c = getopt_long(argc, argv, "c:o:s:rpqh", opts, NULL)) != -1) {
-    switch (c) {
-      case 'c': cfg_path = optarg; break;
-      case 'o': out = optarg; break;
-      case 's': sets[nsets++] = optarg; break;
-      case 'r': resume = 1; break;
-      case 'p': progress = 1; break;
-      case 'q': quiet = 1; break;
-      case 'h':
-        if (rank == 0) fputs(help, stdout);
-        free(sets);
-        return IM_EXIT_OK;
-      default: bad = 1;
-    }
-  }
-  if (bad || !cfg_path || optind < argc) {
-    if (rank == 0) {
-      if (!bad) fprintf(stderr, "imvar backtest: %s\n", !cfg_path ? "-c config.yaml is required" : "unexpected argument");
-      fputs(help, stderr);
-    }
-    free(sets);
-    return IM_EXIT_USAGE;
+  im_opt_list sets = {NULL, 0};
+  const im_opt opts[] = {
+      {"config", 'c', "FILE", "YAML configuration (see data/configs/default.yaml)", IM_OPT_STR,
+       &cfg_path, 0, 0, NULL, NULL},
+      {"output", 'o', "FILE", "results file (overrides the config's 'output')", IM_OPT_STR, &out,
+       0, 0, NULL, NULL},
+      {"set", 's', "KEY=VALUE",
+       "override a configuration key by its dotted path, e.g.\n"
+       "--set models.hs99.confidence=0.995 (repeatable)",
+       IM_OPT_LIST, &sets, 0, 0, NULL, NULL},
+      {"resume", 'r', NULL, "continue <output>.partial if it exists (else start afresh)",
+       IM_OPT_FLAG, &resume, 0, 0, NULL, NULL},
+      {"progress", 'p', NULL, "progress line on stderr (default: when stderr is a terminal)",
+       IM_OPT_FLAG, &progress, 0, 0, NULL, NULL},
+      {"quiet", 'q', NULL, "do not print the validation table", IM_OPT_FLAG, &quiet, 0, 0, NULL,
+       NULL},
+  };
+  const im_cmd_spec spec = {
+      "backtest", "[mpirun -n N] imvar backtest -c config.yaml [-o results.h5] [--set key=value ...]",
+      about, opts, sizeof opts / sizeof opts[0], NULL};
+  int rc = im_opts_parse(&spec, argc, argv, rank, &first);
+  if (rc < 0 && (!cfg_path || first < argc))
+    rc = im_opts_usage_error(&spec, rank, !cfg_path ? "-c config.yaml is required" : "unexpected argument");
+  if (rc >= 0) {
+    im_opts_free(&spec);
+    return rc;
   }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
@@ -173,7 +154,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   im_status st = IM_OK;
   double t_load = MPI_Wtime();
   if (rank == 0) {
-    st = load(cfg_path, out, sets, nsets, &job, &err);
+    st = load(cfg_path, out, sets.v, sets.n, &job, &err);
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     snprintf(partial, sizeof partial, "%s.partial", job.cfg.output);
@@ -184,7 +165,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
     if (!st) st = check_space(&job, partial, resume, &err);
   }
   t_load = MPI_Wtime() - t_load;
-  free(sets);
+  im_opts_free(&spec);
   st = im_bcast_status(comm, st);
   if (st) {
     im_report(st, &err);

@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <signal.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,13 +11,11 @@
 #include "calib_io.h"
 #include "csvfile.h"
 #include "h5util.h"
+#include "opts.h"
 #include "market_io.h"
 #include "portfolio_io.h"
 
-static const char help[] =
-    "usage: imvar calibrate -c CONFIG [-o calibration.h5] [--set key=value ...]\n"
-    "                       [--chunk I/N | --merge CHUNK.h5 ...] [--progress] [-q]\n"
-    "\n"
+static const char about[] =
     "Sweeps parameter sets (the product of the lists under calibrate.grid, and any\n"
     "models named in the configuration), backtests each on the calibration period and\n"
     "the test periods, and recommends the set that passes the criteria with the\n"
@@ -29,20 +26,10 @@ static const char help[] =
     "Writes calibration.h5 (sets, periods, metrics per set and period, ranking, Pareto\n"
     "frontier, sensitivities; README \"Calibration\") and, when a set is eligible, the\n"
     "ready-to-use backtest configuration <output>.recommended.yaml, and prints the\n"
-    "ranked table. Every key is documented in data/configs/calibrate.yaml.\n"
-    "\n"
-    "  -c, --config FILE     the calibration configuration (YAML)\n"
-    "  -o, --output FILE     the calibration file (default calibration.h5)\n"
-    "  -s, --set KEY=VALUE   override a key, e.g. calibrate.grid.confidence=0.99,0.995\n"
-    "      --chunk I/N       compute only the sets i with i % N == I into a chunk file\n"
-    "                        (Slurm array task I of N; see jobs/calibrate.sbatch)\n"
-    "      --merge FILES     merge the chunk files of all N chunks (same -c and --set)\n"
-    "                        into the output: the same file a single job writes\n"
-    "  -p, --progress        progress on stderr (default when stderr is a terminal)\n"
-    "  -n, --top N           rows of the ranked table to print (default 15)\n"
-    "  -q, --quiet           print only the recommendation\n"
-    "  -h, --help            this text\n"
-    "\n"
+    "ranked table, the best-ranked set in each test period and the recommendation.\n"
+    "Every key is documented in data/configs/calibrate.yaml.\n";
+
+static const char epilog[] =
     "SIGTERM or SIGINT stops every rank after its current item: nothing is written,\n"
     "exit 75 (run it again; jobs/calibrate.sbatch requeues itself).\n";
 
@@ -189,73 +176,66 @@ static im_status finish(const char *out, const im_config *cfg, const im_calib *c
   return st;
 }
 
+/* --chunk I/N */
+typedef struct {
+  long i, n;
+  int set;
+} chunk_arg;
+
+static int parse_chunk(const char *arg, void *dst) {
+  chunk_arg *c = dst;
+  char tail;
+  c->set = 1;
+  return sscanf(arg, "%ld/%ld%c", &c->i, &c->n, &tail) == 2 && c->n >= 1 && c->i >= 0 && c->i < c->n;
+}
+
 int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
-  int rank, size;
+  int rank, size, first, quiet = 0, merge = 0, progress = isatty(STDERR_FILENO);
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"set", required_argument, NULL, 's'},
-                                       {"chunk", required_argument, NULL, 'k'},
-                                       {"merge", no_argument, NULL, 'm'},
-                                       {"progress", no_argument, NULL, 'p'},
-                                       {"top", required_argument, NULL, 'n'},
-                                       {"quiet", no_argument, NULL, 'q'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   const char *cfg_path = NULL, *out = "calibration.h5";
-  char **sets = calloc((size_t)argc, sizeof *sets);
-  size_t nsets = 0;
-  long chunk = 0, n_chunks = 1, top = 15;
-  int c, bad = !sets, quiet = 0, merge = 0, chunked = 0, progress = isatty(STDERR_FILENO);
-  optind = 1;
-  opterr = rank == 0;
-  while (!bad && (c = getopt_long(argc, argv, "c:o:s:pn:qh", opts, NULL)) != -1) {
-    switch (c) {
-      case 'c': cfg_path = optarg; break;
-      case 'o': out = optarg; break;
-      case 's': sets[nsets++] = optarg; break;
-      case 'k': {
-        char tail;
-        chunked = 1;
-        if (sscanf(optarg, "%ld/%ld%c", &chunk, &n_chunks, &tail) != 2 || n_chunks < 1 ||
-            chunk < 0 || chunk >= n_chunks) {
-          if (rank == 0) fprintf(stderr, "imvar calibrate: --chunk '%s': expected I/N with 0 <= I < N\n", optarg);
-          bad = 2;
-        }
-        break;
-      }
-      case 'm': merge = 1; break;
-      case 'p': progress = 1; break;
-      case 'n':
-        if (!im_parse_long(optarg, 0, 1L << 30, &top)) {
-          if (rank == 0) fprintf(stderr, "imvar calibrate: --top '%s': expected a count >= 0\n", optarg);
-          bad = 2;
-        }
-        break;
-      case 'q': quiet = 1; break;
-      case 'h':
-        if (rank == 0) fputs(help, stdout);
-        free(sets);
-        return IM_EXIT_OK;
-      default: bad = 1;
-    }
+  im_opt_list sets = {NULL, 0};
+  chunk_arg ck = {0, 1, 0};
+  long top = 15;
+  const im_opt opts[] = {
+      {"config", 'c', "FILE", "the calibration configuration (YAML)", IM_OPT_STR, &cfg_path, 0, 0,
+       NULL, NULL},
+      {"output", 'o', "FILE", "the calibration file (default calibration.h5)", IM_OPT_STR, &out, 0,
+       0, NULL, NULL},
+      {"set", 's', "KEY=VALUE", "override a key, e.g. calibrate.grid.confidence=0.99,0.995",
+       IM_OPT_LIST, &sets, 0, 0, NULL, NULL},
+      {"chunk", 0, "I/N",
+       "compute only the sets i with i % N == I into a chunk file\n"
+       "(Slurm array task I of N; see jobs/calibrate.sbatch)",
+       IM_OPT_CUSTOM, &ck, 0, 0, parse_chunk, ": expected I/N with 0 <= I < N"},
+      {"merge", 0, NULL,
+       "merge the chunk files (the operands) of all N chunks (same -c\n"
+       "and --set) into the output: the same file a single job writes",
+       IM_OPT_FLAG, &merge, 0, 0, NULL, NULL},
+      {"progress", 'p', NULL, "progress on stderr (default when stderr is a terminal)",
+       IM_OPT_FLAG, &progress, 0, 0, NULL, NULL},
+      {"top", 'n', "N", "rows of the ranked table to print (default 15)", IM_OPT_LONG, &top, 0,
+       1L << 30, NULL, ": expected a count >= 0"},
+      {"quiet", 'q', NULL, "print only the recommendation", IM_OPT_FLAG, &quiet, 0, 0, NULL, NULL},
+  };
+  const im_cmd_spec spec = {
+      "calibrate",
+      "imvar calibrate -c CONFIG [-o calibration.h5] [--set key=value ...]\n"
+      "                       [--chunk I/N | --merge CHUNK.h5 ...] [--progress] [-q]",
+      about, opts, sizeof opts / sizeof opts[0], epilog};
+  int rc = im_opts_parse(&spec, argc, argv, rank, &first);
+  const int n_merge = merge ? argc - first : 0, chunked = ck.set;
+  const long chunk = ck.i, n_chunks = ck.n;
+  if (rc < 0 && (!cfg_path || (first < argc && !merge) || (merge && (n_merge == 0 || chunked))))
+    rc = im_opts_usage_error(&spec, rank,
+                             !cfg_path ? "-c config.yaml is required"
+                             : merge && chunked ? "--chunk and --merge exclude each other"
+                             : merge ? "--merge needs the chunk files"
+                                     : "unexpected argument");
+  if (rc >= 0) {
+    im_opts_free(&spec);
+    return rc;
   }
-  const int n_merge = merge ? argc - optind : 0;
-  if (bad || !cfg_path || (optind < argc && !merge) || (merge && (n_merge == 0 || chunked))) {
-    if (rank == 0) {
-      if (!bad)
-        fprintf(stderr, "imvar calibrate: %s\n",
-                !cfg_path ? "-c config.yaml is required"
-                : merge && chunked ? "--chunk and --merge exclude each other"
-                : merge ? "--merge needs the chunk files"
-                        : "unexpected argument");
-      fputs(help, stderr);
-    }
-    free(sets);
-    return IM_EXIT_USAGE;
-  }
-
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   im_err err = {""};
@@ -269,7 +249,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
   if (rank == 0) {
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    st = im_calib_load(cfg_path, sets, nsets, &job.cfg, &cal, &err);
+    st = im_calib_load(cfg_path, sets.v, sets.n, &job.cfg, &cal, &err);
     if (!st && im_output_dir_ok(out, err.msg, sizeof err.msg) < 0) st = IM_EIO;
     const char *const input[2][2] = {{job.cfg.market, "market"}, {job.cfg.portfolios, "portfolio"}};
     for (int i = 0; i < 2 && !st; i++)
@@ -286,7 +266,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
       }
     }
   }
-  free(sets);
+  im_opts_free(&spec);
   st = im_bcast_status(comm, st);
   if (st) {
     im_report(st, &err);
@@ -306,9 +286,9 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     long n = 0;
     for (int i = 0; i < n_merge && !st && rank == 0; i++) {
       long nc = 0;
-      st = im_calib_read_chunk(argv[optind + i], job.cfg.text, &cal, &nc, metrics, computed, &err);
+      st = im_calib_read_chunk(argv[first + i], job.cfg.text, &cal, &nc, metrics, computed, &err);
       if (!st && i > 0 && nc != n)
-        st = im_err_set(&err, IM_EINVAL, "%s: a chunk of %ld; the first file is of %ld", argv[optind + i], nc, n);
+        st = im_err_set(&err, IM_EINVAL, "%s: a chunk of %ld; the first file is of %ld", argv[first + i], nc, n);
       n = nc;
     }
     for (size_t i = 0; i < S && !st && rank == 0; i++)
