@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "backtest.h"
+#include "calib.h"
+#include "config.h"
 #include "im_status.h"
 
 /* imvar validate: a table per model (at most limit portfolio rows, 0 = all)
@@ -27,6 +29,27 @@ typedef struct {
   int overlap_sims;
 } im_stats_out;
 void im_print_stats(const im_stats_out *o, int json);
+
+/* imvar calibrate: what a finished sweep printed and recommends. */
+typedef struct {
+  const char *file, *yaml, *created; /* calibration.h5, the recommended configuration */
+  const im_calib *cal;
+  const im_cal_metrics *metrics; /* [n_sets][n_periods] */
+  const size_t *order;           /* [n_sets] best first */
+  const uint8_t *pareto;         /* [n_sets] */
+  size_t n_sens;                 /* sensitivity rows written */
+  long recommended;              /* set index, or -1 */
+  int top, quiet;                /* table rows; quiet: the recommendation only */
+} im_calib_out;
+/* The ranked table, the best set in each test period (unless quiet) and the
+ * recommendation. */
+void im_print_calibration(const im_calib_out *o);
+/* The comment heading the recommended configuration (recommended >= 0):
+ * the set and its metrics per period. Returns its length. */
+size_t im_calib_comment(const im_calib_out *o, char *buf, size_t len);
+/* "hs var 99.5% h1 W1000" of a parameter set; "start .. 2022-12-31" of a period. */
+void im_calib_model_label(const im_model *m, char *buf, size_t len);
+void im_calib_period_text(const im_period *p, char *buf, size_t len);
 
 /* imvar report: HTML beside summary.json and CSV tables. */
 typedef struct {

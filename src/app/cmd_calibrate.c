@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "app.h"
 #include "calendar.h"
 #include "calib_io.h"
@@ -42,33 +43,6 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-static void label(const im_model *m, char *buf, size_t len) {
-  im_calib_set_rec r;
-  im_calib_set_of(m, &r);
-  im_calib_set_label(&r, buf, len);
-}
-
-static void print_row(const char *rank, const im_model *set, const im_cal_metrics *m) {
-  char l[96];
-  label(set, l, sizeof l);
-  printf("%-5s %-34s %7.4f %7.4f %5.0f %5.0f %5.0f %12.0f %6.2f %s\n", rank, l, m->coverage,
-         m->exceed_rate, 100 * m->share_pass_uc, 100 * m->share_pass_cc, 100 * m->share_zone_ok,
-         m->mean_margin, m->procyclicality,
-         m->eligible ? "yes" : m->n_obs ? "no" : "n/a");
-}
-
-static void print_header(const char *title) {
-  printf("%s\n%-5s %-34s %7s %7s %5s %5s %5s %12s %6s %s\n", title, "rank", "set", "cover",
-         "rate", "%UC", "%CC", "%zone", "mean margin", "p/t", "ok");
-}
-
-static void period_text(const im_period *p, char *buf, size_t len) {
-  char a[11] = "start", b[11] = "end";
-  if (p->start_day != INT32_MIN) im_date_format(p->start_day, a);
-  if (p->end_day != INT32_MAX) im_date_format(p->end_day, b);
-  snprintf(buf, len, "%s .. %s", a, b);
-}
-
 /* Rank 0, once every set's metrics are known: ranking, frontier,
  * sensitivities, the file, the recommended configuration, the table. */
 static im_status finish(const char *out, const im_config *cfg, const im_calib *cal,
@@ -102,72 +76,16 @@ static im_status finish(const char *out, const im_config *cfg, const im_calib *c
                        .n_chunks = 1, .ranking = order, .pareto = pareto, .recommended = rec,
                        .n_sens = n_sens, .sens = sens};
     st = im_calib_write(out, &f, err);
-    char yaml[IM_PATH_LEN + 32], per[64], l[96];
+    char yaml[IM_PATH_LEN + 32], comment[4096];
     snprintf(yaml, sizeof yaml, "%s.recommended.yaml", out);
+    const im_calib_out o = {out, yaml, created, cal, metrics, order, pareto, n_sens, rec, top, quiet};
     if (!st && rec >= 0) {
-      const im_cal_metrics *r = &cm[rec];
-      label(&cal->sets[rec], l, sizeof l);
-      period_text(&cal->periods[0], per, sizeof per);
-      char comment[4096];
-      int n = snprintf(comment, sizeof comment,
-                       "# Recommended by imvar calibrate (%s, %s): set %ld of %zu, %s.\n"
-                       "# Calibration period %s: coverage %.4f, exceedance rate %.4f, Kupiec "
-                       "pass %.0f%%, CC pass %.0f%%,\n# zone pass %.0f%% of %lld portfolios; "
-                       "mean margin %.0f USD per portfolio-day.\n",
-                       out, created, rec, S, l, per, r->coverage, r->exceed_rate,
-                       100 * r->share_pass_uc, 100 * r->share_pass_cc, 100 * r->share_zone_ok,
-                       (long long)r->n_portfolios, r->mean_margin);
-      for (size_t q = 1; q < Q && n > 0 && (size_t)n < sizeof comment; q++) {
-        const im_cal_metrics *t = &metrics[(size_t)rec * Q + q];
-        period_text(&cal->periods[q], per, sizeof per);
-        n += snprintf(comment + n, sizeof comment - (size_t)n,
-                      "# Test period %s (%s): coverage %.4f, Kupiec pass %.0f%%, CC pass %.0f%%, "
-                      "zone pass %.0f%%: %s.\n",
-                      cal->periods[q].name, per, t->coverage, 100 * t->share_pass_uc,
-                      100 * t->share_pass_cc, 100 * t->share_zone_ok,
-                      t->eligible ? "holds" : "fails the criteria");
-      }
+      im_calib_comment(&o, comment, sizeof comment);
       st = im_config_write_model(yaml, cfg, &cal->sets[rec], comment, err);
     } else if (!st) {
       remove(yaml); /* a recommendation of an earlier run would mislead */
     }
-    if (!st) {
-      period_text(&cal->periods[0], per, sizeof per);
-      char title[160];
-      snprintf(title, sizeof title, "calibration period %s: %zu sets, ranked", per, S);
-      if (!quiet) {
-        print_header(title);
-        for (size_t k = 0; k < S && (int)k < top; k++) {
-          char rk[16];
-          snprintf(rk, sizeof rk, "%zu", k + 1);
-          print_row(rk, &cal->sets[order[k]], &cm[order[k]]);
-        }
-        if (Q > 1) {
-          print_header("\ntest periods: the best-ranked set");
-          for (size_t q = 1; q < Q; q++) print_row(cal->periods[q].name, &cal->sets[order[0]],
-                                                   &metrics[order[0] * Q + q]);
-        }
-        size_t on = 0;
-        for (size_t i = 0; i < S; i++) on += pareto[i];
-        printf("\n%zu sets on the Pareto frontier of mean margin vs exceedance rate; %zu "
-               "sensitivity rows (calibration.h5 /pareto, /sensitivity)\n",
-               on, n_sens);
-      }
-      if (rec >= 0) {
-        label(&cal->sets[rec], l, sizeof l);
-        int holds = 1;
-        for (size_t q = 1; q < Q; q++) holds &= metrics[(size_t)rec * Q + q].eligible;
-        printf("recommended: %s (set %ld)%s\nrecommended configuration: %s\n", l, rec,
-               Q > 1 ? (holds ? "; holds in every test period" : "; fails the criteria in a test period")
-                     : "",
-               yaml);
-      } else {
-        label(&cal->sets[order[0]], l, sizeof l);
-        printf("recommended: none: no set meets the criteria in the calibration period "
-               "(the nearest is %s)\n", l);
-      }
-      printf("calibration file: %s\n", out);
-    }
+    if (!st) im_print_calibration(&o);
   }
   free(cm);
   free(order);
@@ -261,7 +179,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
       im_err e;
       char l[96];
       if ((st = im_model_check(&cal.sets[i], &job.mkt, &e))) {
-        label(&cal.sets[i], l, sizeof l);
+        im_calib_model_label(&cal.sets[i], l, sizeof l);
         st = im_err_set(&err, st, "%s: parameter set %zu (%s): %s", cfg_path, i, l, e.msg);
       }
     }
