@@ -14,6 +14,7 @@
 #include "im_status.h"
 #include "market.h"
 #include "model.h"
+#include "results_run.h"
 #include "summary.h"
 #include "verdict.h"
 
@@ -89,12 +90,9 @@ typedef struct {
   size_t n_named;
   size_t *named; /* [n_named] portfolio indices from --portfolios */
   /* the file */
-  char imvar_version[64], git_revision[64], created[64];
-  char *config; /* the YAML text (malloc) */
-  long ranks, seed;
+  im_results_run run; /* root attributes and /dates */
   size_t P, T, M;
   char (*ids)[IM_PORT_ID_LEN]; /* [P] copy */
-  int32_t *dates;              /* [T] YYYYMMDD */
   rp_model *models;            /* [M] */
   /* the calibration file (--calibration; cal_path NULL without one) */
   const char *cal_path;

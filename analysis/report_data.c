@@ -1,6 +1,5 @@
 /* imvar report: reading a validated results file and aggregating it. */
 #include <gsl/gsl_cdf.h>
-#include <hdf5.h>
 #include <math.h>
 #include <mpi.h>
 #include <stddef.h>
@@ -8,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5util.h"
 #include "render.h"
 #include "report.h"
 #include "results_io.h"
@@ -16,45 +14,6 @@
 const char *rp_zone_name(int z) {
   const char *n = an_zone_name(z);
   return n ? n : "n/a";
-}
-
-/* ---- root attributes and /dates (plain serial HDF5, after the io handle is closed) ---- */
-
-static im_status read_meta(rp_report *rep, im_err *err) {
-  const char *path = rep->results_path;
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0)
-    return im_err_set(err, IM_EIO, "%s: cannot reopen to read its attributes", path);
-  char *s;
-  s = im_h5_attr_read_str_alloc(f, "imvar_version");
-  snprintf(rep->imvar_version, sizeof rep->imvar_version, "%s", s ? s : "");
-  free(s);
-  s = im_h5_attr_read_str_alloc(f, "git_revision");
-  snprintf(rep->git_revision, sizeof rep->git_revision, "%s", s ? s : "");
-  free(s);
-  s = im_h5_attr_read_str_alloc(f, "created");
-  snprintf(rep->created, sizeof rep->created, "%s", s ? s : "");
-  free(s);
-  rep->config = im_h5_attr_read_str_alloc(f, "config");
-  if (!rep->config)
-    rep->config = strdup("");
-  rep->ranks = -1;
-  rep->seed = -1;
-  im_h5_attr_read_int(f, "ranks", &rep->ranks);
-  im_h5_attr_read_int(f, "seed", &rep->seed);
-  im_status st = IM_OK;
-  hsize_t dt[1];
-  hid_t d = im_h5_open_checked(f, "dates", 1, dt);
-  rep->dates = malloc((rep->T ? rep->T : 1) * sizeof *rep->dates);
-  if (!rep->config || !rep->dates)
-    st = im_err_set(err, IM_ENOMEM, "out of memory");
-  else if (d < 0 || dt[0] != rep->T ||
-           H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, rep->dates) < 0)
-    st = im_err_set(err, IM_EDATA, "%s: cannot read /dates", path);
-  if (d >= 0)
-    H5Dclose(d);
-  H5Fclose(f);
-  return st;
 }
 
 /* ---- aggregation ---- */
@@ -421,7 +380,7 @@ out:
   if (!st)
     st = cst;
   if (!st)
-    st = read_meta(rep, err);
+    st = im_results_run_read(rep->results_path, rep->T, &rep->run, err);
   return st;
 }
 
@@ -449,11 +408,8 @@ void rp_free(rp_report *rep) {
   free(rep->models);
   free(rep->ids);
   free(rep->named);
-  free(rep->dates);
-  free(rep->config);
+  im_results_run_clear(&rep->run);
   rep->models = NULL;
   rep->ids = NULL;
   rep->named = NULL;
-  rep->dates = NULL;
-  rep->config = NULL;
 }

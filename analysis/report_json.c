@@ -218,17 +218,17 @@ static void head(an_json *j, const rp_report *rep, const char *html) {
   an_json_key(j, "results");
   an_json_obj(j);
   an_json_kstr(j, "file", rep->results_path);
-  an_json_kstr(j, "imvar_version", rep->imvar_version);
-  an_json_kstr(j, "git_revision", rep->git_revision);
-  an_json_kstr(j, "created", rep->created);
-  an_json_kint(j, "ranks", rep->ranks);
-  an_json_kint(j, "seed", rep->seed);
-  kdate(j, "first_date", rep->T ? rep->dates[0] : 0);
-  kdate(j, "last_date", rep->T ? rep->dates[rep->T - 1] : 0);
+  an_json_kstr(j, "imvar_version", rep->run.imvar_version);
+  an_json_kstr(j, "git_revision", rep->run.git_revision);
+  an_json_kstr(j, "created", rep->run.created);
+  an_json_kint(j, "ranks", rep->run.ranks);
+  an_json_kint(j, "seed", rep->run.seed);
+  kdate(j, "first_date", rep->T ? rep->run.dates[0] : 0);
+  kdate(j, "last_date", rep->T ? rep->run.dates[rep->T - 1] : 0);
   an_json_kint(j, "n_dates", (int64_t)rep->T);
   an_json_kint(j, "n_portfolios", (int64_t)rep->P);
   an_json_ws(j, "\n  ");
-  an_json_kstr(j, "config", rep->config ? rep->config : "");
+  an_json_kstr(j, "config", rep->run.config ? rep->run.config : "");
   an_json_end(j);
   an_json_ws(j, "\n ");
   an_json_knum(j, "test_level", RP_TEST_LEVEL);
@@ -331,7 +331,7 @@ static void model_rolling(an_json *j, const rp_report *rep, const rp_model *mo) 
   an_json_kint(j, "yellow_max", mo->roll_yellow_max);
   an_json_kstr(j, "rule", mo->roll_rule);
   if (tl) {
-    kdate(j, "last_date", rep->dates[tl - 1]);
+    kdate(j, "last_date", rep->run.dates[tl - 1]);
     for (int z = 0; z < 3; z++) an_json_kint(j, rp_zone_name(z), mo->roll[tl - 1][z]);
   } else {
     an_json_kstr(j, "last_date", NULL);

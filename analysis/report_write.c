@@ -199,7 +199,7 @@ static void html_cover(FILE *f, const rp_report *rep) {
       f);
   h(f, rep->results_path);
   fputs("</code> &middot; backtest run ", f);
-  h(f, rep->created);
+  h(f, rep->run.created);
   fputs(" &middot; report generated ", f);
   h(f, rep->generated);
   fputs("</p>\n", f);
@@ -252,19 +252,19 @@ static void html_cover(FILE *f, const rp_report *rep) {
   fputs("<h2 id=\"run\">Run</h2>\n<table class=\"kv\">\n", f);
   char v[600];
   kv_text(f, "results file", "file", rep->results_path);
-  snprintf(v, sizeof v, "%s (UTC)", rep->created);
+  snprintf(v, sizeof v, "%s (UTC)", rep->run.created);
   kv_text(f, "backtest run date", "created", v);
-  rp_date_str(a, sizeof a, rep->T ? rep->dates[0] : 0);
-  rp_date_str(b, sizeof b, rep->T ? rep->dates[rep->T - 1] : 0);
+  rp_date_str(a, sizeof a, rep->T ? rep->run.dates[0] : 0);
+  rp_date_str(b, sizeof b, rep->T ? rep->run.dates[rep->T - 1] : 0);
   snprintf(v, sizeof v, "%s to %s (%zu as-of dates)", a, b, rep->T);
   kv_text(f, "data range", "dates", v);
   snprintf(v, sizeof v, "%zu", rep->P);
   kv_text(f, "portfolios", "n_portfolios", v);
   snprintf(v, sizeof v, "%zu", rep->M);
   kv_text(f, "models", "n_models", v);
-  snprintf(v, sizeof v, "imvar %s, git %s", rep->imvar_version, rep->git_revision);
+  snprintf(v, sizeof v, "imvar %s, git %s", rep->run.imvar_version, rep->run.git_revision);
   kv_text(f, "backtest by", "imvar", v);
-  snprintf(v, sizeof v, "%ld MPI ranks, seed %ld", rep->ranks, rep->seed);
+  snprintf(v, sizeof v, "%ld MPI ranks, seed %ld", rep->run.ranks, rep->run.seed);
   kv_text(f, "backtest run", "ranks", v);
   snprintf(v, sizeof v, "imvar %s, git %s, %s", IMVAR_VERSION, IMVAR_GIT_REV,
            rep->gnuplot_version[0] ? rep->gnuplot_version : "gnuplot");
@@ -292,7 +292,7 @@ static void html_cover(FILE *f, const rp_report *rep) {
   }
   fputs("</table>\n<details><summary>Configuration as recorded in the results file</summary><pre>",
         f);
-  h(f, rep->config ? rep->config : "");
+  h(f, rep->run.config ? rep->run.config : "");
   fputs("</pre></details>\n</header>\n", f);
 
   fputs("<nav id=\"toc\"><b>Models:</b> ", f);
