@@ -1,7 +1,9 @@
 /* imvar report: the model validation report (HTML with inline SVG charts,
- * summary.json and CSV tables) of a validated results.h5. Internal to the
- * app: report_data.c reads and aggregates, report_plot.c draws with gnuplot,
- * report_write.c writes the files, cmd_report.c is the command. */
+ * summary.json and CSV tables) of a validated results.h5. Internal to
+ * analysis/: report_data.c reads and aggregates (the verdict comes from
+ * core/verdict.c), report_plot.c draws with gnuplot, report_write.c writes
+ * the HTML and CSV files, report_json.c summary.json, report.c runs it all
+ * (im_report_make, analysis.h). */
 #ifndef IM_REPORT_H
 #define IM_REPORT_H
 
