@@ -137,6 +137,11 @@ static void td_text(FILE *f, const char *s) {
   fputs("</td>", f);
 }
 
+/* The CSS class suffix of a verdict: v-pass, v-attention, v-fail, v-na. */
+static const char *verdict_class(im_verdict_state st) {
+  return st <= IM_VERDICT_FAIL ? im_verdict_state_name(st) : "na";
+}
+
 static const char *verdict_word(im_verdict_state s) {
   switch (s) {
     case IM_VERDICT_PASS: return "PASS";
@@ -217,7 +222,7 @@ static void html_cover(FILE *f, const rp_report *rep) {
     fprintf(f, "\"><td class=\"l\"><a href=\"#model-%zu\">", m);
     h(f, mo->md.name);
     fprintf(f, "</a></td><td class=\"v-%s\" data-f=\"verdict\" data-v=\"%s\">%s</td>",
-            mo->verdict.state <= IM_VERDICT_FAIL ? im_verdict_state_name(mo->verdict.state) : "na", im_verdict_state_name(mo->verdict.state),
+            verdict_class(mo->verdict.state), im_verdict_state_name(mo->verdict.state),
             verdict_word(mo->verdict.state));
     fmt_pct(a, sizeof a, 1 - mo->sum.exceed_rate, 3, 0);
     fmt_pct(b, sizeof b, mo->md.confidence, 3, 0);
@@ -423,18 +428,17 @@ static void adequacy_cells(FILE *f, const im_bt_summary *s, double largest) {
   fputs("</tr>\n", f);
 }
 
-static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_t m) {
+static void model_head(FILE *f, const rp_report *rep, size_t m) {
   const rp_model *mo = &rep->models[m];
   const im_model *md = &mo->md;
   const im_bt_summary *s = &mo->sum;
   const int ovl = md->horizon > 1;
-  char a[160], b[160];
   fprintf(f, "<section class=\"model\" id=\"model-%zu\" data-model=\"", m);
   h(f, md->name);
   fprintf(f, "\" data-verdict=\"%s\">\n<h2>Model ", im_verdict_state_name(mo->verdict.state));
   h(f, md->name);
   fprintf(f, " <span class=\"badge v-%s\">%s</span></h2>\n<p>",
-          mo->verdict.state <= IM_VERDICT_FAIL ? im_verdict_state_name(mo->verdict.state) : "na", verdict_word(mo->verdict.state));
+          verdict_class(mo->verdict.state), verdict_word(mo->verdict.state));
   fprintf(f,
           "%s %s at %.4g%% confidence, %d-day margin period of risk, %d scenarios; %lld of "
           "%lld portfolios evaluated.%s</p>\n",
@@ -443,8 +447,11 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
           ovl ? " Horizons overlap: exceedances on consecutive days are dependent, so zones are "
                 "the simulated overlap-corrected ones."
               : "");
+}
 
-  /* verdict criteria */
+static void model_criteria(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  char a[160];
   fprintf(f,
           "<h3 id=\"model-%zu-verdict\">Verdict criteria</h3>\n<table "
           "class=\"criteria\"><tr><th>criterion</th>"
@@ -458,17 +465,23 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
     fmt_fixed(a, sizeof a, c->limit, 0);
     td_num(f, "limit", c->limit, a);
     fprintf(f, "<td class=\"%s\">%s</td><td class=\"l\">%s</td></tr>\n",
-            c->met                   ? "v-pass"
+            c->met                           ? "v-pass"
             : c->severity == IM_VERDICT_INFO ? ""
             : c->severity == IM_VERDICT_FAIL ? "v-fail"
-                                     : "v-attention",
+                                             : "v-attention",
             c->met ? "yes" : "no",
             c->severity == IM_VERDICT_INFO ? "information only (overlapping horizons)"
-                                   : im_verdict_state_name(c->severity));
+                                           : im_verdict_state_name(c->severity));
   }
   fputs("</table>\n", f);
+}
 
-  /* coverage and exceedances */
+static void model_coverage(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const im_bt_summary *s = &mo->sum;
+  const int ovl = md->horizon > 1;
+  char a[160], b[160];
   fprintf(f, "<h3 id=\"model-%zu-coverage\">Coverage and exceedances</h3>\n<table class=\"kv\">\n",
           m);
   fmt_pct(a, sizeof a, md->confidence, 3, 0);
@@ -506,8 +519,13 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
            "ignores the overlap: for reference");
   }
   fputs("</table>\n", f);
+}
 
-  /* tests */
+static void model_tests(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const int ovl = md->horizon > 1;
+  char a[160];
   fprintf(f,
           "<h3 id=\"model-%zu-tests\">Tests across portfolios</h3>\n<table "
           "class=\"tests\"><tr><th>test</th>"
@@ -533,8 +551,12 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
                 "independence and over-rejects; the non-overlapping sub-samples are in "
                 "validation_subsamples of results.h5."
               : "");
+}
 
-  /* multiple testing */
+static void model_multiple(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_bt_summary *s = &mo->sum;
+  char a[160];
   fprintf(f, "<h3 id=\"model-%zu-multiple\">Multiple testing</h3>\n<table class=\"kv\">\n", m);
   snprintf(a, sizeof a, "%lld", (long long)s->n_reject_uc);
   kv_num(f, "Kupiec rejections at 5%", "summary.n_reject_uc", (double)s->n_reject_uc, a, NULL);
@@ -558,8 +580,11 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
   kv_num(f, "Benjamini-Hochberg rejections at FDR 5%, conditional coverage",
          "summary.n_bh_reject_cc", (double)s->n_bh_reject_cc, a, NULL);
   fputs("</table>\n", f);
+}
 
-  /* magnitude */
+static void model_magnitude(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  char a[160], b[160];
   fprintf(f, "<h3 id=\"model-%zu-magnitude\">Exceedance magnitude</h3>\n<table class=\"kv\">\n", m);
   fmt_usd(a, sizeof a, mo->largest);
   snprintf(b, sizeof b, "portfolio %s", isfinite(mo->largest) ? rep->ids[mo->largest_at] : DASH);
@@ -577,8 +602,11 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
   kv_num(f, "loss-to-margin on exceedances: largest portfolio mean", "loss_to_margin_max",
          mo->loss_to_margin.max, a, b);
   fputs("</table>\n", f);
+}
 
-  /* procyclicality */
+static void model_procyclicality(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  char a[160];
   fprintf(f,
           "<h3 id=\"model-%zu-procyclicality\">Procyclicality</h3>\n<table "
           "class=\"procyc\"><tr><th>statistic</th>"
@@ -607,8 +635,12 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
     fputs("</tr>\n", f);
   }
   fputs("</table>\n", f);
+}
 
-  /* margin adequacy */
+static void model_adequacy(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const im_bt_summary *s = &mo->sum;
   fprintf(f,
           "<h3 id=\"model-%zu-adequacy\">Margin adequacy</h3>\n<table "
           "class=\"adequacy\"><tr><th>margin layer</th>"
@@ -630,8 +662,10 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
           "add-ons: its total margin is its core margin.</p>\n",
           f);
   }
+}
 
-  /* charts */
+static void model_charts(FILE *f, const rp_report *rep, const rp_charts *ch, size_t m) {
+  const rp_model *mo = &rep->models[m];
   fprintf(f, "<h3 id=\"model-%zu-charts\">Charts</h3>\n", m);
   for (size_t i = 0; i < ch->n; i++)
     if (ch->c[i].model == (int)m && ch->c[i].portfolio < 0)
@@ -656,8 +690,12 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
         html_figure(f, &ch->c[c]);
     fputs("</div>\n", f);
   }
+}
 
-  /* the table */
+static void model_table(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const int ovl = md->horizon > 1;
   size_t shown = rep->table_rows && rep->table_rows < rep->P ? rep->table_rows : rep->P;
   fprintf(
       f,
@@ -697,6 +735,20 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
             "<p class=\"caveat\" data-more=\"%zu\">%zu more portfolios are in "
             "summary_portfolios.csv (imvar report --rows 0 shows all here).</p>\n",
             rep->P - shown, rep->P - shown);
+}
+
+/* One model's section: verdict, evidence, charts, the table. */
+static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_t m) {
+  model_head(f, rep, m);
+  model_criteria(f, rep, m);
+  model_coverage(f, rep, m);
+  model_tests(f, rep, m);
+  model_multiple(f, rep, m);
+  model_magnitude(f, rep, m);
+  model_procyclicality(f, rep, m);
+  model_adequacy(f, rep, m);
+  model_charts(f, rep, ch, m);
+  model_table(f, rep, m);
   fputs("</section>\n", f);
 }
 
