@@ -112,6 +112,35 @@ static void timing_summary(MPI_Comm comm, const double *v, const char *const *na
   fputc('\n', stderr);
 }
 
+/* Rank 0: what the run will compute. */
+static void print_plan(const im_job *job, int size, int resume) {
+  char a[11], b[11];
+  im_date_format(job->mkt.day0 + (int32_t)job->d0, a);
+  im_date_format(job->mkt.day0 + (int32_t)job->d1 - 1, b);
+  fprintf(stderr,
+          "imvar backtest: %zu models x %zu portfolios x %zu dates (%s .. %s) on %d rank%s%s\n",
+          job->cfg.n_models, job->book.n_port, job->d1 - job->d0, a, b, size, size > 1 ? "s" : "",
+          resume ? ", resuming" : "");
+}
+
+/* Collective: the tiling, and each phase's time across ranks. */
+static void print_timing(MPI_Comm comm, double t_load, double t_bcast, double t_val,
+                         const im_par_stats *ps) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  const double v[] = {t_load, t_bcast, ps->seconds_prepare, ps->seconds_tiles, t_val,
+                      (double)ps->tiles_mine, (double)ru.ru_maxrss / 1024.0};
+  const char *const names[] = {"read inputs s", "broadcast s", "prepare s", "tiles s",
+                               "validation s", "tiles", "peak RSS MiB"};
+  if (rank == 0)
+    fprintf(stderr, "imvar backtest: %zu tiles of %zu portfolios x %zu dates; %zu done now%s\n",
+            ps->tiles, ps->tile_portfolios, ps->tile_dates, ps->tiles_done,
+            ps->tiles_resumed ? ", the rest by the interrupted run" : "");
+  timing_summary(comm, v, names, sizeof v / sizeof v[0]);
+}
+
 int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   int rank, size, first, quiet = 0, resume = 0, progress = isatty(STDERR_FILENO);
   MPI_Comm_rank(comm, &rank);
@@ -180,15 +209,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   MPI_Bcast(&progress, 1, MPI_INT, 0, comm);
   t_bcast = MPI_Wtime() - t_bcast;
 
-  if (!st && rank == 0) {
-    char a[11], b[11];
-    im_date_format(job.mkt.day0 + (int32_t)job.d0, a);
-    im_date_format(job.mkt.day0 + (int32_t)job.d1 - 1, b);
-    fprintf(stderr,
-            "imvar backtest: %zu models x %zu portfolios x %zu dates (%s .. %s) on %d rank%s%s\n",
-            job.cfg.n_models, job.book.n_port, job.d1 - job.d0, a, b, size, size > 1 ? "s" : "",
-            resume ? ", resuming" : "");
-  }
+  if (!st && rank == 0) print_plan(&job, size, resume);
   im_par_stats ps;
   memset(&ps, 0, sizeof ps);
   im_par_opts po = {.resume = resume, .progress = progress && rank == 0, .stop = &stop_requested};
@@ -196,19 +217,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   double t_val = MPI_Wtime();
   if (!st && !ps.interrupted) st = im_par_validate(comm, partial, &err);
   t_val = MPI_Wtime() - t_val;
-  if (!st) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    const double v[] = {t_load, t_bcast, ps.seconds_prepare, ps.seconds_tiles, t_val,
-                        (double)ps.tiles_mine, (double)ru.ru_maxrss / 1024.0};
-    const char *const names[] = {"read inputs s", "broadcast s", "prepare s", "tiles s",
-                                 "validation s", "tiles", "peak RSS MiB"};
-    if (rank == 0)
-      fprintf(stderr, "imvar backtest: %zu tiles of %zu portfolios x %zu dates; %zu done now%s\n",
-              ps.tiles, ps.tile_portfolios, ps.tile_dates, ps.tiles_done,
-              ps.tiles_resumed ? ", the rest by the interrupted run" : "");
-    timing_summary(comm, v, names, sizeof v / sizeof v[0]);
-  }
+  if (!st) print_timing(comm, t_load, t_bcast, t_val, &ps);
   if (rank == 0) {
     if (!st && !ps.interrupted && rename(partial, job.cfg.output) != 0)
       st = im_err_set(&err, IM_EIO, "%s: cannot rename %s into place", job.cfg.output, partial);

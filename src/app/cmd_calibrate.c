@@ -94,6 +94,49 @@ static im_status finish(const char *out, const im_config *cfg, const im_calib *c
   return st;
 }
 
+/* Rank 0: the configuration, and unless merging, the market and portfolios,
+ * every parameter set checked against them. */
+static im_status load(const char *cfg_path, const char *out, const im_opt_list *sets, int merge,
+                      im_job *job, im_calib *cal, im_err *err) {
+  im_status st = im_calib_load(cfg_path, sets->v, sets->n, &job->cfg, cal, err);
+  if (!st && im_output_dir_ok(out, err->msg, sizeof err->msg) < 0) st = IM_EIO;
+  const char *const input[2][2] = {{job->cfg.market, "market"}, {job->cfg.portfolios, "portfolio"}};
+  for (int i = 0; i < 2 && !st; i++)
+    if (im_same_file(out, input[i][0]) || im_same_file(out, cfg_path))
+      st = im_err_set(err, IM_EINVAL, "-o: '%s' is the %s file; it would be overwritten",
+                      out, im_same_file(out, cfg_path) ? "configuration" : input[i][1]);
+  if (!st && !merge) st = im_app_load_inputs(cfg_path, job, err);
+  for (size_t i = 0; i < cal->n_sets && !st && !merge; i++) {
+    im_err e;
+    char l[96];
+    if ((st = im_model_check(&cal->sets[i], &job->mkt, &e))) {
+      im_calib_model_label(&cal->sets[i], l, sizeof l);
+      st = im_err_set(err, st, "%s: parameter set %zu (%s): %s", cfg_path, i, l, e.msg);
+    }
+  }
+  return st;
+}
+
+/* Rank 0, --merge: the metrics of every set from the chunk files, all of
+ * one chunking and together complete. */
+static im_status merge_chunks(int n_files, char **files, const im_job *job, const im_calib *cal,
+                              im_cal_metrics *metrics, uint8_t *computed, im_err *err) {
+  long n = 0;
+  im_status st = IM_OK;
+  for (int i = 0; i < n_files && !st; i++) {
+    long nc = 0;
+    st = im_calib_read_chunk(files[i], job->cfg.text, cal, &nc, metrics, computed, err);
+    if (!st && i > 0 && nc != n)
+      st = im_err_set(err, IM_EINVAL, "%s: a chunk of %ld; the first file is of %ld", files[i], nc, n);
+    n = nc;
+  }
+  for (size_t i = 0; i < cal->n_sets && !st; i++)
+    if (!computed[i])
+      st = im_err_set(err, IM_EINVAL, "--merge: no chunk file holds set %zu (chunk %zu of %ld missing?)",
+                      i, n ? i % (size_t)n : 0, n);
+  return st;
+}
+
 /* --chunk I/N */
 typedef struct {
   long i, n;
@@ -167,22 +210,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
   if (rank == 0) {
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    st = im_calib_load(cfg_path, sets.v, sets.n, &job.cfg, &cal, &err);
-    if (!st && im_output_dir_ok(out, err.msg, sizeof err.msg) < 0) st = IM_EIO;
-    const char *const input[2][2] = {{job.cfg.market, "market"}, {job.cfg.portfolios, "portfolio"}};
-    for (int i = 0; i < 2 && !st; i++)
-      if (im_same_file(out, input[i][0]) || im_same_file(out, cfg_path))
-        st = im_err_set(&err, IM_EINVAL, "-o: '%s' is the %s file; it would be overwritten",
-                        out, im_same_file(out, cfg_path) ? "configuration" : input[i][1]);
-    if (!st && !merge) st = im_app_load_inputs(cfg_path, &job, &err);
-    for (size_t i = 0; i < cal.n_sets && !st && !merge; i++) {
-      im_err e;
-      char l[96];
-      if ((st = im_model_check(&cal.sets[i], &job.mkt, &e))) {
-        im_calib_model_label(&cal.sets[i], l, sizeof l);
-        st = im_err_set(&err, st, "%s: parameter set %zu (%s): %s", cfg_path, i, l, e.msg);
-      }
-    }
+    st = load(cfg_path, out, &sets, merge, &job, &cal, &err);
   }
   im_opts_free(&spec);
   st = im_bcast_status(comm, st);
@@ -201,18 +229,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     if (!metrics || !computed) st = im_err_set(&err, IM_ENOMEM, "out of memory");
   }
   if (merge) { /* rank 0 alone: no market, no computation */
-    long n = 0;
-    for (int i = 0; i < n_merge && !st && rank == 0; i++) {
-      long nc = 0;
-      st = im_calib_read_chunk(argv[first + i], job.cfg.text, &cal, &nc, metrics, computed, &err);
-      if (!st && i > 0 && nc != n)
-        st = im_err_set(&err, IM_EINVAL, "%s: a chunk of %ld; the first file is of %ld", argv[first + i], nc, n);
-      n = nc;
-    }
-    for (size_t i = 0; i < S && !st && rank == 0; i++)
-      if (!computed[i])
-        st = im_err_set(&err, IM_EINVAL, "--merge: no chunk file holds set %zu (chunk %zu of %ld missing?)",
-                        i, n ? i % (size_t)n : 0, n);
+    if (!st && rank == 0) st = merge_chunks(n_merge, argv + first, &job, &cal, metrics, computed, &err);
   } else {
     if (!st && rank == 0)
       fprintf(stderr, "imvar calibrate: %zu parameter sets%s x %zu portfolios x %zu periods on %d rank%s\n",
