@@ -6,25 +6,45 @@
 #include "market_io.h"
 #include "portfolio_io.h"
 
-static const char usage[] =
-    "usage: imvar <command> [options]\n"
-    "\n"
-    "Backtests initial-margin models of crypto derivative portfolios.\n"
-    "\n"
-    "commands:\n"
-    "  import     CSV closes -> market.h5 (aligned daily UTC calendar, gap mask)\n"
-    "  backtest   margin, realised P&L and exceedances per model x portfolio x date\n"
-    "             -> results.h5 (MPI: run under mpirun/srun), then validate\n"
-    "  validate   the backtest battery per portfolio of a results.h5\n"
-    "  stats      the whole backtest battery on any pnl,margin (or hit) CSV series\n"
-    "  portfolios generate   synthetic account mixes for scale runs\n"
-    "  smile fit  fit the option smile to a Deribit chain snapshot\n"
-    "  calibrate  sweep confidence, horizon, window, decay and model; recommend a parameter set\n"
-    "  report     the model validation report of a results.h5: HTML with charts, summary.json\n"
-    "\n"
-    "'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
-    "Exit codes: 0 success, 1 I/O or system failure, 2 bad command line, 3 bad configuration\n"
-    "or input data, 75 backtest stopped by SIGTERM/SIGINT with a checkpoint (--resume).\n";
+/* Every command: its name, what it does in a line or two, and its entry. */
+static const struct {
+  const char *name, *sub, *what; /* sub: the subcommand, shown in the list */
+  int (*run)(int argc, char **argv, MPI_Comm comm);
+} commands[] = {
+    {"import", NULL, "CSV closes -> market.h5 (aligned daily UTC calendar, gap mask)", im_cmd_import},
+    {"backtest", NULL,
+     "margin, realised P&L and exceedances per model x portfolio x date\n"
+     "-> results.h5 (MPI: run under mpirun/srun), then validate",
+     im_cmd_backtest},
+    {"validate", NULL, "the backtest battery, summary and verdict per model of a results.h5",
+     im_cmd_validate},
+    {"stats", NULL, "the whole backtest battery on any pnl,margin (or hit) CSV series", im_cmd_stats},
+    {"portfolios", "generate", "synthetic account mixes for scale runs", im_cmd_portfolios},
+    {"smile", "fit", "fit the option smile to a Deribit chain snapshot", im_cmd_smile},
+    {"calibrate", NULL, "sweep confidence, horizon, window, decay and model; recommend a parameter set",
+     im_cmd_calibrate},
+    {"report", NULL, "the model validation report of a results.h5: HTML with charts, summary.json",
+     im_cmd_report},
+};
+
+static void usage(FILE *f) {
+  fputs("usage: imvar <command> [options]\n\n"
+        "Backtests initial-margin models of crypto derivative portfolios.\n\ncommands:\n", f);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    const char *w = commands[i].what, *nl, *sub = commands[i].sub;
+    char name[32];
+    snprintf(name, sizeof name, "%s%s%s", commands[i].name, sub ? " " : "", sub ? sub : "");
+    fprintf(f, "  %-10s ", name);
+    while ((nl = strchr(w, '\n'))) {
+      fprintf(f, "%.*s\n%13s", (int)(nl - w), w, "");
+      w = nl + 1;
+    }
+    fprintf(f, "%s\n", w);
+  }
+  fputs("\n'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
+        "Exit codes: 0 success, 1 I/O or system failure, 2 bad command line, 3 bad configuration\n"
+        "or input data, 75 backtest stopped by SIGTERM/SIGINT with a checkpoint (--resume).\n", f);
+}
 
 int im_exit_code(im_status st) {
   switch (st) {
@@ -68,25 +88,19 @@ int im_run(int argc, char **argv, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
   const char *cmd = argc > 1 ? argv[1] : "";
-  if (strcmp(cmd, "import") == 0) return im_cmd_import(argc - 1, argv + 1, comm);
-  if (strcmp(cmd, "backtest") == 0) return im_cmd_backtest(argc - 1, argv + 1, comm);
-  if (strcmp(cmd, "validate") == 0) return im_cmd_validate(argc - 1, argv + 1, comm);
-  if (strcmp(cmd, "stats") == 0) return im_cmd_stats(argc - 1, argv + 1, comm);
-  if (strcmp(cmd, "smile") == 0) return im_cmd_smile(argc - 1, argv + 1, comm);
-  if (strcmp(cmd, "portfolios") == 0) return im_cmd_portfolios(argc - 1, argv + 1, comm);
-  if (strcmp(cmd, "report") == 0) return im_cmd_report(argc - 1, argv + 1, comm);
-  if (strcmp(cmd, "calibrate") == 0) return im_cmd_calibrate(argc - 1, argv + 1, comm);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1, comm);
   if (strcmp(cmd, "--version") == 0) {
     if (rank == 0) printf("imvar %s (git %s)\n", IMVAR_VERSION, IMVAR_GIT_REV);
     return IM_EXIT_OK;
   }
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-    if (rank == 0) fputs(usage, stdout);
+    if (rank == 0) usage(stdout);
     return IM_EXIT_OK;
   }
   if (rank == 0) {
     if (cmd[0]) fprintf(stderr, "imvar: unknown command '%s'\n\n", cmd);
-    fputs(usage, stderr);
+    usage(stderr);
   }
   return IM_EXIT_USAGE;
 }

@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -14,31 +13,22 @@
 #include "market_io.h"
 #include "par.h"
 #include "portfolio_io.h"
-#include "print.h"
+#include "analysis.h"
+#include "opts.h"
 
-static const char help[] =
-    "usage: [mpirun -n N] imvar backtest -c config.yaml [-o results.h5] [--set key=value ...]\n"
-    "\n"
+static const char about[] =
     "For every model x portfolio x date of the configuration: the initial margin the model\n"
     "demands at the close of t, the realised P&L of the unchanged portfolio from t to t+h,\n"
-    "and the exceedance flag (loss > margin, strictly). Work is cut into tiles (model x\n"
-    "portfolio block x date block) handed out dynamically to all MPI ranks; results are\n"
-    "written with parallel HDF5 to <output>.partial as they finish, with a record of the\n"
-    "finished tiles; then validated (Kupiec, Christoffersen, traffic light per portfolio) and\n"
-    "renamed to the output. On an error no output is left. On SIGTERM or SIGINT every rank\n"
-    "finishes its current tile, the checkpoint is kept and the exit code is 75: the same\n"
-    "command with --resume computes only the missing tiles (also after kill -9), and the\n"
-    "final data are byte-identical to an uninterrupted run's.\n"
-    "\n"
-    "options:\n"
-    "  -c, --config FILE     YAML configuration (see data/configs/default.yaml)\n"
-    "  -o, --output FILE     results file (overrides the config's 'output')\n"
-    "  -s, --set KEY=VALUE   override a configuration key by its dotted path, e.g.\n"
-    "                        --set models.hs99.confidence=0.995 (repeatable)\n"
-    "  -r, --resume          continue <output>.partial if it exists (else start afresh)\n"
-    "  -p, --progress        progress line on stderr (default: when stderr is a terminal)\n"
-    "  -q, --quiet           do not print the validation table\n"
-    "  -h, --help            this text\n";
+    "and the exceedance flag (loss > margin, strictly); for models with an anti-procyclicality\n"
+    "layer or add-ons, each layer and the total margin with its own exceedance flag. Work is\n"
+    "cut into tiles (model x portfolio block x date block) handed out dynamically to all MPI\n"
+    "ranks; results are written with parallel HDF5 to <output>.partial as they finish, with\n"
+    "a record of the finished tiles; then validated (the battery of imvar validate per\n"
+    "portfolio, its summary per model) and renamed to the output, and the validation table\n"
+    "with each model's verdict is printed. On an error no output is left. On SIGTERM or\n"
+    "SIGINT every rank finishes its current tile, the checkpoint is kept and the exit code\n"
+    "is 75: the same command with --resume computes only the missing tiles (also after\n"
+    "kill -9), and the final data are byte-identical to an uninterrupted run's.\n";
 
 /* Parallel HDF5 cannot recover from a write that fails on some ranks only: a
  * disk filling up while the results file is laid out or validated leaves the
@@ -122,46 +112,66 @@ static void timing_summary(MPI_Comm comm, const double *v, const char *const *na
   fputc('\n', stderr);
 }
 
+/* Rank 0: what the run will compute. */
+static void print_plan(const im_job *job, int size, int resume) {
+  char a[11], b[11];
+  im_date_format(job->mkt.day0 + (int32_t)job->d0, a);
+  im_date_format(job->mkt.day0 + (int32_t)job->d1 - 1, b);
+  fprintf(stderr,
+          "imvar backtest: %zu models x %zu portfolios x %zu dates (%s .. %s) on %d rank%s%s\n",
+          job->cfg.n_models, job->book.n_port, job->d1 - job->d0, a, b, size, size > 1 ? "s" : "",
+          resume ? ", resuming" : "");
+}
+
+/* Collective: the tiling, and each phase's time across ranks. */
+static void print_timing(MPI_Comm comm, double t_load, double t_bcast, double t_val,
+                         const im_par_stats *ps) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  const double v[] = {t_load, t_bcast, ps->seconds_prepare, ps->seconds_tiles, t_val,
+                      (double)ps->tiles_mine, (double)ru.ru_maxrss / 1024.0};
+  const char *const names[] = {"read inputs s", "broadcast s", "prepare s", "tiles s",
+                               "validation s", "tiles", "peak RSS MiB"};
+  if (rank == 0)
+    fprintf(stderr, "imvar backtest: %zu tiles of %zu portfolios x %zu dates; %zu done now%s\n",
+            ps->tiles, ps->tile_portfolios, ps->tile_dates, ps->tiles_done,
+            ps->tiles_resumed ? ", the rest by the interrupted run" : "");
+  timing_summary(comm, v, names, sizeof v / sizeof v[0]);
+}
+
 int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
-  int rank, size;
+  int rank, size, first, quiet = 0, resume = 0, progress = isatty(STDERR_FILENO);
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"set", required_argument, NULL, 's'},
-                                       {"resume", no_argument, NULL, 'r'},
-                                       {"progress", no_argument, NULL, 'p'},
-                                       {"quiet", no_argument, NULL, 'q'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   const char *cfg_path = NULL, *out = NULL;
-  char **sets = calloc((size_t)argc, sizeof *sets);
-  size_t nsets = 0;
-  int c, bad = !sets, quiet = 0, resume = 0, progress = isatty(STDERR_FILENO);
-  optind = 1;
-  opterr = rank == 0;
-  while (!bad && (c = getopt_long(argc, argv, "c:o:s:rpqh", opts, NULL)) != -1) {
-    switch (c) {
-      case 'c': cfg_path = optarg; break;
-      case 'o': out = optarg; break;
-      case 's': sets[nsets++] = optarg; break;
-      case 'r': resume = 1; break;
-      case 'p': progress = 1; break;
-      case 'q': quiet = 1; break;
-      case 'h':
-        if (rank == 0) fputs(help, stdout);
-        free(sets);
-        return IM_EXIT_OK;
-      default: bad = 1;
-    }
-  }
-  if (bad || !cfg_path || optind < argc) {
-    if (rank == 0) {
-      if (!bad) fprintf(stderr, "imvar backtest: %s\n", !cfg_path ? "-c config.yaml is required" : "unexpected argument");
-      fputs(help, stderr);
-    }
-    free(sets);
-    return IM_EXIT_USAGE;
+  im_opt_list sets = {NULL, 0};
+  const im_opt opts[] = {
+      {"config", 'c', "FILE", "YAML configuration (see data/configs/default.yaml)", IM_OPT_STR,
+       &cfg_path, 0, 0, NULL, NULL},
+      {"output", 'o', "FILE", "results file (overrides the config's 'output')", IM_OPT_STR, &out,
+       0, 0, NULL, NULL},
+      {"set", 's', "KEY=VALUE",
+       "override a configuration key by its dotted path, e.g.\n"
+       "--set models.hs99.confidence=0.995 (repeatable)",
+       IM_OPT_LIST, &sets, 0, 0, NULL, NULL},
+      {"resume", 'r', NULL, "continue <output>.partial if it exists (else start afresh)",
+       IM_OPT_FLAG, &resume, 0, 0, NULL, NULL},
+      {"progress", 'p', NULL, "progress line on stderr (default: when stderr is a terminal)",
+       IM_OPT_FLAG, &progress, 0, 0, NULL, NULL},
+      {"quiet", 'q', NULL, "do not print the validation table", IM_OPT_FLAG, &quiet, 0, 0, NULL,
+       NULL},
+  };
+  const im_cmd_spec spec = {
+      "backtest", "[mpirun -n N] imvar backtest -c config.yaml [-o results.h5] [--set key=value ...]",
+      about, opts, sizeof opts / sizeof opts[0], NULL};
+  int rc = im_opts_parse(&spec, argc, argv, rank, &first);
+  if (rc < 0 && (!cfg_path || first < argc))
+    rc = im_opts_usage_error(&spec, rank, !cfg_path ? "-c config.yaml is required" : "unexpected argument");
+  if (rc >= 0) {
+    im_opts_free(&spec);
+    return rc;
   }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
@@ -173,7 +183,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   im_status st = IM_OK;
   double t_load = MPI_Wtime();
   if (rank == 0) {
-    st = load(cfg_path, out, sets, nsets, &job, &err);
+    st = load(cfg_path, out, sets.v, sets.n, &job, &err);
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     snprintf(partial, sizeof partial, "%s.partial", job.cfg.output);
@@ -184,7 +194,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
     if (!st) st = check_space(&job, partial, resume, &err);
   }
   t_load = MPI_Wtime() - t_load;
-  free(sets);
+  im_opts_free(&spec);
   st = im_bcast_status(comm, st);
   if (st) {
     im_report(st, &err);
@@ -199,15 +209,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   MPI_Bcast(&progress, 1, MPI_INT, 0, comm);
   t_bcast = MPI_Wtime() - t_bcast;
 
-  if (!st && rank == 0) {
-    char a[11], b[11];
-    im_date_format(job.mkt.day0 + (int32_t)job.d0, a);
-    im_date_format(job.mkt.day0 + (int32_t)job.d1 - 1, b);
-    fprintf(stderr,
-            "imvar backtest: %zu models x %zu portfolios x %zu dates (%s .. %s) on %d rank%s%s\n",
-            job.cfg.n_models, job.book.n_port, job.d1 - job.d0, a, b, size, size > 1 ? "s" : "",
-            resume ? ", resuming" : "");
-  }
+  if (!st && rank == 0) print_plan(&job, size, resume);
   im_par_stats ps;
   memset(&ps, 0, sizeof ps);
   im_par_opts po = {.resume = resume, .progress = progress && rank == 0, .stop = &stop_requested};
@@ -215,19 +217,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   double t_val = MPI_Wtime();
   if (!st && !ps.interrupted) st = im_par_validate(comm, partial, &err);
   t_val = MPI_Wtime() - t_val;
-  if (!st) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    const double v[] = {t_load, t_bcast, ps.seconds_prepare, ps.seconds_tiles, t_val,
-                        (double)ps.tiles_mine, (double)ru.ru_maxrss / 1024.0};
-    const char *const names[] = {"read inputs s", "broadcast s", "prepare s", "tiles s",
-                                 "validation s", "tiles", "peak RSS MiB"};
-    if (rank == 0)
-      fprintf(stderr, "imvar backtest: %zu tiles of %zu portfolios x %zu dates; %zu done now%s\n",
-              ps.tiles, ps.tile_portfolios, ps.tile_dates, ps.tiles_done,
-              ps.tiles_resumed ? ", the rest by the interrupted run" : "");
-    timing_summary(comm, v, names, sizeof v / sizeof v[0]);
-  }
+  if (!st) print_timing(comm, t_load, t_bcast, t_val, &ps);
   if (rank == 0) {
     if (!st && !ps.interrupted && rename(partial, job.cfg.output) != 0)
       st = im_err_set(&err, IM_EIO, "%s: cannot rename %s into place", job.cfg.output, partial);

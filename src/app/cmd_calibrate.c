@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <signal.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,18 +6,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "app.h"
 #include "calendar.h"
 #include "calib_io.h"
 #include "csvfile.h"
 #include "h5util.h"
+#include "opts.h"
 #include "market_io.h"
 #include "portfolio_io.h"
 
-static const char help[] =
-    "usage: imvar calibrate -c CONFIG [-o calibration.h5] [--set key=value ...]\n"
-    "                       [--chunk I/N | --merge CHUNK.h5 ...] [--progress] [-q]\n"
-    "\n"
+static const char about[] =
     "Sweeps parameter sets (the product of the lists under calibrate.grid, and any\n"
     "models named in the configuration), backtests each on the calibration period and\n"
     "the test periods, and recommends the set that passes the criteria with the\n"
@@ -29,20 +27,10 @@ static const char help[] =
     "Writes calibration.h5 (sets, periods, metrics per set and period, ranking, Pareto\n"
     "frontier, sensitivities; README \"Calibration\") and, when a set is eligible, the\n"
     "ready-to-use backtest configuration <output>.recommended.yaml, and prints the\n"
-    "ranked table. Every key is documented in data/configs/calibrate.yaml.\n"
-    "\n"
-    "  -c, --config FILE     the calibration configuration (YAML)\n"
-    "  -o, --output FILE     the calibration file (default calibration.h5)\n"
-    "  -s, --set KEY=VALUE   override a key, e.g. calibrate.grid.confidence=0.99,0.995\n"
-    "      --chunk I/N       compute only the sets i with i % N == I into a chunk file\n"
-    "                        (Slurm array task I of N; see jobs/calibrate.sbatch)\n"
-    "      --merge FILES     merge the chunk files of all N chunks (same -c and --set)\n"
-    "                        into the output: the same file a single job writes\n"
-    "  -p, --progress        progress on stderr (default when stderr is a terminal)\n"
-    "  -n, --top N           rows of the ranked table to print (default 15)\n"
-    "  -q, --quiet           print only the recommendation\n"
-    "  -h, --help            this text\n"
-    "\n"
+    "ranked table, the best-ranked set in each test period and the recommendation.\n"
+    "Every key is documented in data/configs/calibrate.yaml.\n";
+
+static const char epilog[] =
     "SIGTERM or SIGINT stops every rank after its current item: nothing is written,\n"
     "exit 75 (run it again; jobs/calibrate.sbatch requeues itself).\n";
 
@@ -53,33 +41,6 @@ static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
   (void)sig;
   stop_requested = 1;
-}
-
-static void label(const im_model *m, char *buf, size_t len) {
-  im_calib_set_rec r;
-  im_calib_set_of(m, &r);
-  im_calib_set_label(&r, buf, len);
-}
-
-static void print_row(const char *rank, const im_model *set, const im_cal_metrics *m) {
-  char l[96];
-  label(set, l, sizeof l);
-  printf("%-5s %-34s %7.4f %7.4f %5.0f %5.0f %5.0f %12.0f %6.2f %s\n", rank, l, m->coverage,
-         m->exceed_rate, 100 * m->share_pass_uc, 100 * m->share_pass_cc, 100 * m->share_zone_ok,
-         m->mean_margin, m->procyclicality,
-         m->eligible ? "yes" : m->n_obs ? "no" : "n/a");
-}
-
-static void print_header(const char *title) {
-  printf("%s\n%-5s %-34s %7s %7s %5s %5s %5s %12s %6s %s\n", title, "rank", "set", "cover",
-         "rate", "%UC", "%CC", "%zone", "mean margin", "p/t", "ok");
-}
-
-static void period_text(const im_period *p, char *buf, size_t len) {
-  char a[11] = "start", b[11] = "end";
-  if (p->start_day != INT32_MIN) im_date_format(p->start_day, a);
-  if (p->end_day != INT32_MAX) im_date_format(p->end_day, b);
-  snprintf(buf, len, "%s .. %s", a, b);
 }
 
 /* Rank 0, once every set's metrics are known: ranking, frontier,
@@ -115,72 +76,16 @@ static im_status finish(const char *out, const im_config *cfg, const im_calib *c
                        .n_chunks = 1, .ranking = order, .pareto = pareto, .recommended = rec,
                        .n_sens = n_sens, .sens = sens};
     st = im_calib_write(out, &f, err);
-    char yaml[IM_PATH_LEN + 32], per[64], l[96];
+    char yaml[IM_PATH_LEN + 32], comment[4096];
     snprintf(yaml, sizeof yaml, "%s.recommended.yaml", out);
+    const im_calib_out o = {out, yaml, created, cal, metrics, order, pareto, n_sens, rec, top, quiet};
     if (!st && rec >= 0) {
-      const im_cal_metrics *r = &cm[rec];
-      label(&cal->sets[rec], l, sizeof l);
-      period_text(&cal->periods[0], per, sizeof per);
-      char comment[4096];
-      int n = snprintf(comment, sizeof comment,
-                       "# Recommended by imvar calibrate (%s, %s): set %ld of %zu, %s.\n"
-                       "# Calibration period %s: coverage %.4f, exceedance rate %.4f, Kupiec "
-                       "pass %.0f%%, CC pass %.0f%%,\n# zone pass %.0f%% of %lld portfolios; "
-                       "mean margin %.0f USD per portfolio-day.\n",
-                       out, created, rec, S, l, per, r->coverage, r->exceed_rate,
-                       100 * r->share_pass_uc, 100 * r->share_pass_cc, 100 * r->share_zone_ok,
-                       (long long)r->n_portfolios, r->mean_margin);
-      for (size_t q = 1; q < Q && n > 0 && (size_t)n < sizeof comment; q++) {
-        const im_cal_metrics *t = &metrics[(size_t)rec * Q + q];
-        period_text(&cal->periods[q], per, sizeof per);
-        n += snprintf(comment + n, sizeof comment - (size_t)n,
-                      "# Test period %s (%s): coverage %.4f, Kupiec pass %.0f%%, CC pass %.0f%%, "
-                      "zone pass %.0f%%: %s.\n",
-                      cal->periods[q].name, per, t->coverage, 100 * t->share_pass_uc,
-                      100 * t->share_pass_cc, 100 * t->share_zone_ok,
-                      t->eligible ? "holds" : "fails the criteria");
-      }
+      im_calib_comment(&o, comment, sizeof comment);
       st = im_config_write_model(yaml, cfg, &cal->sets[rec], comment, err);
     } else if (!st) {
       remove(yaml); /* a recommendation of an earlier run would mislead */
     }
-    if (!st) {
-      period_text(&cal->periods[0], per, sizeof per);
-      char title[160];
-      snprintf(title, sizeof title, "calibration period %s: %zu sets, ranked", per, S);
-      if (!quiet) {
-        print_header(title);
-        for (size_t k = 0; k < S && (int)k < top; k++) {
-          char rk[16];
-          snprintf(rk, sizeof rk, "%zu", k + 1);
-          print_row(rk, &cal->sets[order[k]], &cm[order[k]]);
-        }
-        if (Q > 1) {
-          print_header("\ntest periods: the best-ranked set");
-          for (size_t q = 1; q < Q; q++) print_row(cal->periods[q].name, &cal->sets[order[0]],
-                                                   &metrics[order[0] * Q + q]);
-        }
-        size_t on = 0;
-        for (size_t i = 0; i < S; i++) on += pareto[i];
-        printf("\n%zu sets on the Pareto frontier of mean margin vs exceedance rate; %zu "
-               "sensitivity rows (calibration.h5 /pareto, /sensitivity)\n",
-               on, n_sens);
-      }
-      if (rec >= 0) {
-        label(&cal->sets[rec], l, sizeof l);
-        int holds = 1;
-        for (size_t q = 1; q < Q; q++) holds &= metrics[(size_t)rec * Q + q].eligible;
-        printf("recommended: %s (set %ld)%s\nrecommended configuration: %s\n", l, rec,
-               Q > 1 ? (holds ? "; holds in every test period" : "; fails the criteria in a test period")
-                     : "",
-               yaml);
-      } else {
-        label(&cal->sets[order[0]], l, sizeof l);
-        printf("recommended: none: no set meets the criteria in the calibration period "
-               "(the nearest is %s)\n", l);
-      }
-      printf("calibration file: %s\n", out);
-    }
+    if (!st) im_print_calibration(&o);
   }
   free(cm);
   free(order);
@@ -189,73 +94,109 @@ static im_status finish(const char *out, const im_config *cfg, const im_calib *c
   return st;
 }
 
+/* Rank 0: the configuration, and unless merging, the market and portfolios,
+ * every parameter set checked against them. */
+static im_status load(const char *cfg_path, const char *out, const im_opt_list *sets, int merge,
+                      im_job *job, im_calib *cal, im_err *err) {
+  im_status st = im_calib_load(cfg_path, sets->v, sets->n, &job->cfg, cal, err);
+  if (!st && im_output_dir_ok(out, err->msg, sizeof err->msg) < 0) st = IM_EIO;
+  const char *const input[2][2] = {{job->cfg.market, "market"}, {job->cfg.portfolios, "portfolio"}};
+  for (int i = 0; i < 2 && !st; i++)
+    if (im_same_file(out, input[i][0]) || im_same_file(out, cfg_path))
+      st = im_err_set(err, IM_EINVAL, "-o: '%s' is the %s file; it would be overwritten",
+                      out, im_same_file(out, cfg_path) ? "configuration" : input[i][1]);
+  if (!st && !merge) st = im_app_load_inputs(cfg_path, job, err);
+  for (size_t i = 0; i < cal->n_sets && !st && !merge; i++) {
+    im_err e;
+    char l[96];
+    if ((st = im_model_check(&cal->sets[i], &job->mkt, &e))) {
+      im_calib_model_label(&cal->sets[i], l, sizeof l);
+      st = im_err_set(err, st, "%s: parameter set %zu (%s): %s", cfg_path, i, l, e.msg);
+    }
+  }
+  return st;
+}
+
+/* Rank 0, --merge: the metrics of every set from the chunk files, all of
+ * one chunking and together complete. */
+static im_status merge_chunks(int n_files, char **files, const im_job *job, const im_calib *cal,
+                              im_cal_metrics *metrics, uint8_t *computed, im_err *err) {
+  long n = 0;
+  im_status st = IM_OK;
+  for (int i = 0; i < n_files && !st; i++) {
+    long nc = 0;
+    st = im_calib_read_chunk(files[i], job->cfg.text, cal, &nc, metrics, computed, err);
+    if (!st && i > 0 && nc != n)
+      st = im_err_set(err, IM_EINVAL, "%s: a chunk of %ld; the first file is of %ld", files[i], nc, n);
+    n = nc;
+  }
+  for (size_t i = 0; i < cal->n_sets && !st; i++)
+    if (!computed[i])
+      st = im_err_set(err, IM_EINVAL, "--merge: no chunk file holds set %zu (chunk %zu of %ld missing?)",
+                      i, n ? i % (size_t)n : 0, n);
+  return st;
+}
+
+/* --chunk I/N */
+typedef struct {
+  long i, n;
+  int set;
+} chunk_arg;
+
+static int parse_chunk(const char *arg, void *dst) {
+  chunk_arg *c = dst;
+  char tail;
+  c->set = 1;
+  return sscanf(arg, "%ld/%ld%c", &c->i, &c->n, &tail) == 2 && c->n >= 1 && c->i >= 0 && c->i < c->n;
+}
+
 int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
-  int rank, size;
+  int rank, size, first, quiet = 0, merge = 0, progress = isatty(STDERR_FILENO);
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"set", required_argument, NULL, 's'},
-                                       {"chunk", required_argument, NULL, 'k'},
-                                       {"merge", no_argument, NULL, 'm'},
-                                       {"progress", no_argument, NULL, 'p'},
-                                       {"top", required_argument, NULL, 'n'},
-                                       {"quiet", no_argument, NULL, 'q'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   const char *cfg_path = NULL, *out = "calibration.h5";
-  char **sets = calloc((size_t)argc, sizeof *sets);
-  size_t nsets = 0;
-  long chunk = 0, n_chunks = 1, top = 15;
-  int c, bad = !sets, quiet = 0, merge = 0, chunked = 0, progress = isatty(STDERR_FILENO);
-  optind = 1;
-  opterr = rank == 0;
-  while (!bad && (c = getopt_long(argc, argv, "c:o:s:pn:qh", opts, NULL)) != -1) {
-    switch (c) {
-      case 'c': cfg_path = optarg; break;
-      case 'o': out = optarg; break;
-      case 's': sets[nsets++] = optarg; break;
-      case 'k': {
-        char tail;
-        chunked = 1;
-        if (sscanf(optarg, "%ld/%ld%c", &chunk, &n_chunks, &tail) != 2 || n_chunks < 1 ||
-            chunk < 0 || chunk >= n_chunks) {
-          if (rank == 0) fprintf(stderr, "imvar calibrate: --chunk '%s': expected I/N with 0 <= I < N\n", optarg);
-          bad = 2;
-        }
-        break;
-      }
-      case 'm': merge = 1; break;
-      case 'p': progress = 1; break;
-      case 'n':
-        if (!im_parse_long(optarg, 0, 1L << 30, &top)) {
-          if (rank == 0) fprintf(stderr, "imvar calibrate: --top '%s': expected a count >= 0\n", optarg);
-          bad = 2;
-        }
-        break;
-      case 'q': quiet = 1; break;
-      case 'h':
-        if (rank == 0) fputs(help, stdout);
-        free(sets);
-        return IM_EXIT_OK;
-      default: bad = 1;
-    }
+  im_opt_list sets = {NULL, 0};
+  chunk_arg ck = {0, 1, 0};
+  long top = 15;
+  const im_opt opts[] = {
+      {"config", 'c', "FILE", "the calibration configuration (YAML)", IM_OPT_STR, &cfg_path, 0, 0,
+       NULL, NULL},
+      {"output", 'o', "FILE", "the calibration file (default calibration.h5)", IM_OPT_STR, &out, 0,
+       0, NULL, NULL},
+      {"set", 's', "KEY=VALUE", "override a key, e.g. calibrate.grid.confidence=0.99,0.995",
+       IM_OPT_LIST, &sets, 0, 0, NULL, NULL},
+      {"chunk", 0, "I/N",
+       "compute only the sets i with i % N == I into a chunk file\n"
+       "(Slurm array task I of N; see jobs/calibrate.sbatch)",
+       IM_OPT_CUSTOM, &ck, 0, 0, parse_chunk, ": expected I/N with 0 <= I < N"},
+      {"merge", 0, NULL,
+       "merge the chunk files (the operands) of all N chunks (same -c\n"
+       "and --set) into the output: the same file a single job writes",
+       IM_OPT_FLAG, &merge, 0, 0, NULL, NULL},
+      {"progress", 'p', NULL, "progress on stderr (default when stderr is a terminal)",
+       IM_OPT_FLAG, &progress, 0, 0, NULL, NULL},
+      {"top", 'n', "N", "rows of the ranked table to print (default 15)", IM_OPT_LONG, &top, 0,
+       1L << 30, NULL, ": expected a count >= 0"},
+      {"quiet", 'q', NULL, "print only the recommendation", IM_OPT_FLAG, &quiet, 0, 0, NULL, NULL},
+  };
+  const im_cmd_spec spec = {
+      "calibrate",
+      "imvar calibrate -c CONFIG [-o calibration.h5] [--set key=value ...]\n"
+      "                       [--chunk I/N | --merge CHUNK.h5 ...] [--progress] [-q]",
+      about, opts, sizeof opts / sizeof opts[0], epilog};
+  int rc = im_opts_parse(&spec, argc, argv, rank, &first);
+  const int n_merge = merge ? argc - first : 0, chunked = ck.set;
+  const long chunk = ck.i, n_chunks = ck.n;
+  if (rc < 0 && (!cfg_path || (first < argc && !merge) || (merge && (n_merge == 0 || chunked))))
+    rc = im_opts_usage_error(&spec, rank,
+                             !cfg_path ? "-c config.yaml is required"
+                             : merge && chunked ? "--chunk and --merge exclude each other"
+                             : merge ? "--merge needs the chunk files"
+                                     : "unexpected argument");
+  if (rc >= 0) {
+    im_opts_free(&spec);
+    return rc;
   }
-  const int n_merge = merge ? argc - optind : 0;
-  if (bad || !cfg_path || (optind < argc && !merge) || (merge && (n_merge == 0 || chunked))) {
-    if (rank == 0) {
-      if (!bad)
-        fprintf(stderr, "imvar calibrate: %s\n",
-                !cfg_path ? "-c config.yaml is required"
-                : merge && chunked ? "--chunk and --merge exclude each other"
-                : merge ? "--merge needs the chunk files"
-                        : "unexpected argument");
-      fputs(help, stderr);
-    }
-    free(sets);
-    return IM_EXIT_USAGE;
-  }
-
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   im_err err = {""};
@@ -269,24 +210,9 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
   if (rank == 0) {
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    st = im_calib_load(cfg_path, sets, nsets, &job.cfg, &cal, &err);
-    if (!st && im_output_dir_ok(out, err.msg, sizeof err.msg) < 0) st = IM_EIO;
-    const char *const input[2][2] = {{job.cfg.market, "market"}, {job.cfg.portfolios, "portfolio"}};
-    for (int i = 0; i < 2 && !st; i++)
-      if (im_same_file(out, input[i][0]) || im_same_file(out, cfg_path))
-        st = im_err_set(&err, IM_EINVAL, "-o: '%s' is the %s file; it would be overwritten",
-                        out, im_same_file(out, cfg_path) ? "configuration" : input[i][1]);
-    if (!st && !merge) st = im_app_load_inputs(cfg_path, &job, &err);
-    for (size_t i = 0; i < cal.n_sets && !st && !merge; i++) {
-      im_err e;
-      char l[96];
-      if ((st = im_model_check(&cal.sets[i], &job.mkt, &e))) {
-        label(&cal.sets[i], l, sizeof l);
-        st = im_err_set(&err, st, "%s: parameter set %zu (%s): %s", cfg_path, i, l, e.msg);
-      }
-    }
+    st = load(cfg_path, out, &sets, merge, &job, &cal, &err);
   }
-  free(sets);
+  im_opts_free(&spec);
   st = im_bcast_status(comm, st);
   if (st) {
     im_report(st, &err);
@@ -303,18 +229,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     if (!metrics || !computed) st = im_err_set(&err, IM_ENOMEM, "out of memory");
   }
   if (merge) { /* rank 0 alone: no market, no computation */
-    long n = 0;
-    for (int i = 0; i < n_merge && !st && rank == 0; i++) {
-      long nc = 0;
-      st = im_calib_read_chunk(argv[optind + i], job.cfg.text, &cal, &nc, metrics, computed, &err);
-      if (!st && i > 0 && nc != n)
-        st = im_err_set(&err, IM_EINVAL, "%s: a chunk of %ld; the first file is of %ld", argv[optind + i], nc, n);
-      n = nc;
-    }
-    for (size_t i = 0; i < S && !st && rank == 0; i++)
-      if (!computed[i])
-        st = im_err_set(&err, IM_EINVAL, "--merge: no chunk file holds set %zu (chunk %zu of %ld missing?)",
-                        i, n ? i % (size_t)n : 0, n);
+    if (!st && rank == 0) st = merge_chunks(n_merge, argv + first, &job, &cal, metrics, computed, &err);
   } else {
     if (!st && rank == 0)
       fprintf(stderr, "imvar calibrate: %zu parameter sets%s x %zu portfolios x %zu periods on %d rank%s\n",

@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +7,9 @@
 #include "calendar.h"
 #include "h5util.h"
 #include "market_io.h"
+#include "opts.h"
 
-static const char help[] =
-    "usage: imvar import -o market.h5 NAME=prices.csv [NAME=prices.csv ...]\n"
-    "                    [--ivol NAME=dvol.csv ...] [--funding NAME=funding.csv ...]\n"
-    "\n"
+static const char about[] =
     "Reads one CSV of daily closes per underlying and writes market.h5: the closes on one\n"
     "gapless daily UTC calendar from the earliest to the latest date, NaN and a 0 in the\n"
     "gap mask where a source has no row. Each CSV needs a header with a 'date' (YYYY-MM-DD)\n"
@@ -26,13 +23,8 @@ static const char help[] =
     "close is in percent, as Deribit's DVOL index), which option positions are priced\n"
     "with. --funding adds a perpetual's funding history: a CSV with 'date' and\n"
     "'funding_rate_mean', the mean of the day's three 8-hour rates as a fraction (Binance);\n"
-    "the day's funding is 3 x that mean. On any error nothing is written.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE   market file to write (required)\n"
-    "  -v, --ivol N=FILE   implied volatility of underlying N, in percent (repeatable)\n"
-    "  -f, --funding N=FILE  funding rates of underlying N's perpetuals (repeatable)\n"
-    "  -h, --help          this text\n";
+    "the day's funding is 3 x that mean. It prints each underlying's date range, closes,\n"
+    "gap days and volumes. On any error nothing is written.\n";
 
 /* Reads the NAME=path arguments into s (column col; positive values only if pos). */
 static im_status read_series(int n, char **args, const char *col, int pos, im_series *s, im_err *err) {
@@ -92,45 +84,31 @@ static im_status run(int nargs, char **args, int nvol, char **vols, int nfund, c
 }
 
 int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
-  int rank;
+  int rank, first;
   MPI_Comm_rank(comm, &rank);
-  static const struct option opts[] = {
-      {"output", required_argument, NULL, 'o'}, {"ivol", required_argument, NULL, 'v'},
-      {"funding", required_argument, NULL, 'f'},
-      {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
   const char *out = NULL;
-  char **vols = calloc((size_t)argc, sizeof *vols), **funds = calloc((size_t)argc, sizeof *funds);
-  int c, bad = !vols || !funds, nvol = 0, nfund = 0;
-  optind = 1;
-  opterr = rank == 0;
-  while (!bad && (c = getopt_long(argc, argv, "o:v:f:h", opts, NULL)) != -1) {
-    if (c == 'o') out = optarg;
-    else if (c == 'v') vols[nvol++] = optarg;
-    else if (c == 'f') funds[nfund++] = optarg;
-    else if (c == 'h') {
-      if (rank == 0) fputs(help, stdout);
-      free(vols);
-      free(funds);
-      return IM_EXIT_OK;
-    } else
-      bad = 1;
-  }
-  if (bad || !out || optind >= argc) {
-    if (rank == 0) {
-      if (!bad) fprintf(stderr, "imvar import: %s\n", !out ? "-o FILE is required" : "no NAME=path.csv given");
-      fputs(help, stderr);
-    }
-    free(vols);
-    free(funds);
-    return IM_EXIT_USAGE;
-  }
+  im_opt_list vols = {NULL, 0}, funds = {NULL, 0};
+  const im_opt opts[] = {
+      {"output", 'o', "FILE", "market file to write (required)", IM_OPT_STR, &out, 0, 0, NULL, NULL},
+      {"ivol", 'v', "N=FILE", "implied volatility of underlying N, in percent (repeatable)",
+       IM_OPT_LIST, &vols, 0, 0, NULL, NULL},
+      {"funding", 'f', "N=FILE", "funding rates of underlying N's perpetuals (repeatable)",
+       IM_OPT_LIST, &funds, 0, 0, NULL, NULL},
+  };
+  const im_cmd_spec spec = {
+      "import",
+      "imvar import -o market.h5 NAME=prices.csv [NAME=prices.csv ...]\n"
+      "                    [--ivol NAME=dvol.csv ...] [--funding NAME=funding.csv ...]",
+      about, opts, sizeof opts / sizeof opts[0], NULL};
+  int rc = im_opts_parse(&spec, argc, argv, rank, &first);
+  if (rc < 0 && (!out || first >= argc))
+    rc = im_opts_usage_error(&spec, rank, !out ? "-o FILE is required" : "no NAME=path.csv given");
   im_err err = {""};
   im_status st = IM_OK;
-  if (rank == 0) {
-    st = run(argc - optind, argv + optind, nvol, vols, nfund, funds, out, &err);
+  if (rc < 0 && rank == 0) {
+    st = run(argc - first, argv + first, (int)vols.n, vols.v, (int)funds.n, funds.v, out, &err);
     im_report(st, &err);
   }
-  free(vols);
-  free(funds);
-  return im_exit_code(im_bcast_status(comm, st));
+  im_opts_free(&spec);
+  return rc >= 0 ? rc : im_exit_code(im_bcast_status(comm, st));
 }

@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,25 +9,16 @@
 #include "genport.h"
 #include "h5util.h"
 #include "market_io.h"
+#include "opts.h"
 
-static const char help[] =
-    "usage: imvar portfolios generate --count N --seed S --market market.h5 -o FILE\n"
-    "                                 [--max-positions M]\n"
-    "\n"
+static const char about[] =
     "Writes N synthetic accounts in the portfolio CSV format, for scale runs: about half\n"
     "directional (one underlying, 1-3 positions), and hedged (spot vs perpetual), basis\n"
     "(spot vs an equal and opposite linear or inverse perpetual) and multi-asset books\n"
     "(2 to M positions), with USD notionals log-uniform from 1e3 to 1e7 turned into coins at\n"
     "each underlying's last close in the market file. Account i is a pure function of\n"
-    "(seed, i) through Random123 Philox: the same arguments give the same file.\n"
-    "\n"
-    "options:\n"
-    "  -n, --count N           accounts (required)\n"
-    "  -s, --seed S            seed (default 1)\n"
-    "  -m, --market FILE       market file whose underlyings and prices to use (required)\n"
-    "  -p, --max-positions M   most positions per account, 1..20 (default 20)\n"
-    "  -o, --output FILE       CSV to write (required)\n"
-    "  -h, --help              this text\n";
+    "(seed, i) through Random123 Philox: the same arguments give the same file. Prints the\n"
+    "count of accounts of each kind.\n";
 
 static im_status generate(size_t count, uint64_t seed, size_t maxp, const char *market,
                           const char *out, im_err *err) {
@@ -79,49 +69,32 @@ static im_status generate(size_t count, uint64_t seed, size_t maxp, const char *
 }
 
 int im_cmd_portfolios(int argc, char **argv, MPI_Comm comm) {
-  int rank;
+  int rank, first;
   MPI_Comm_rank(comm, &rank);
-  if (argc < 2 || strcmp(argv[1], "generate") != 0) {
-    if (rank == 0) {
-      if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
-        fprintf(stderr, "imvar portfolios: unknown subcommand '%s'\n", argv[1]);
-      fputs(help, argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr);
-    }
-    return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? IM_EXIT_OK : IM_EXIT_USAGE;
-  }
-  static const struct option opts[] = {{"count", required_argument, NULL, 'n'},
-                                       {"seed", required_argument, NULL, 's'},
-                                       {"market", required_argument, NULL, 'm'},
-                                       {"max-positions", required_argument, NULL, 'p'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   long count = -1, seed = 1, maxp = 20;
   const char *market = NULL, *out = NULL;
-  int c, bad = 0;
-  optind = 1;
-  opterr = rank == 0;
-  while ((c = getopt_long(argc - 1, argv + 1, "n:s:m:p:o:h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'n': bad |= !im_parse_long(optarg, 1, 100000000L, &count); break;
-      case 's': bad |= !im_parse_long(optarg, 0, 1L << 62, &seed); break;
-      case 'p': bad |= !im_parse_long(optarg, 1, 20, &maxp); break;
-      case 'm': market = optarg; break;
-      case 'o': out = optarg; break;
-      case 'h':
-        if (rank == 0) fputs(help, stdout);
-        return IM_EXIT_OK;
-      default: bad = 1;
-    }
-  }
-  if (bad || count < 0 || !market || !out || optind != argc - 1) {
-    if (rank == 0) {
-      fprintf(stderr, "imvar portfolios generate: --count, --market and -o are required; "
-                      "--count 1..1e8, --max-positions 1..20\n");
-      fputs(help, stderr);
-    }
-    return IM_EXIT_USAGE;
-  }
+  const im_opt opts[] = {
+      {"count", 'n', "N", "accounts (required)", IM_OPT_LONG, &count, 1, 100000000L, NULL,
+       " is not a count 1..1e8"},
+      {"seed", 's', "S", "seed (default 1)", IM_OPT_LONG, &seed, 0, 1L << 62, NULL,
+       " is not a seed >= 0"},
+      {"market", 'm', "FILE", "market file whose underlyings and prices to use (required)",
+       IM_OPT_STR, &market, 0, 0, NULL, NULL},
+      {"max-positions", 'p', "M", "most positions per account, 1..20 (default 20)", IM_OPT_LONG,
+       &maxp, 1, 20, NULL, " is not a count 1..20"},
+      {"output", 'o', "FILE", "CSV to write (required)", IM_OPT_STR, &out, 0, 0, NULL, NULL},
+  };
+  const im_cmd_spec spec = {
+      "portfolios generate",
+      "imvar portfolios generate --count N --seed S --market market.h5 -o FILE\n"
+      "                                 [--max-positions M]",
+      about, opts, sizeof opts / sizeof opts[0], NULL};
+  int rc = im_opts_subcommand(&spec, "generate", argc, argv, rank);
+  if (rc < 0) rc = im_opts_parse(&spec, argc - 1, argv + 1, rank, &first);
+  if (rc < 0 && (count < 0 || !market || !out || first != argc - 1))
+    rc = im_opts_usage_error(&spec, rank, "--count, --market and -o are required; "
+                                          "--count 1..1e8, --max-positions 1..20");
+  if (rc >= 0) return rc;
   im_err err = {""};
   im_status st = IM_OK;
   if (rank == 0) {

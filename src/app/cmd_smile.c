@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,53 +6,40 @@
 #include "chain_io.h"
 #include "csvfile.h"
 #include "options.h"
+#include "opts.h"
 
-static const char help[] =
-    "usage: imvar smile fit CHAIN.csv [--min-days D]\n"
-    "\n"
+static const char about[] =
     "Fits the smile imvar prices options with, sigma(K) = ATM * (1 + a x + b x^2) with\n"
     "x = ln(K/F) / sqrt(tau), to a Deribit option-chain snapshot (the fields of\n"
     "get_book_summary_by_currency: instrument_name, underlying_price, mark_iv,\n"
     "creation_timestamp). Per expiry the ATM vol is mark_iv interpolated at the forward;\n"
     "calls quoted on both sides, of expiries at least D days out (default 2) and with\n"
     "|x| <= 2, are pooled in one least-squares fit.\n"
-    "Prints a, b, the fit's RMS error and the configuration lines to use them.\n"
-    "\n"
-    "options:\n"
-    "  --min-days D   leave out expiries closer than D days (default 2)\n"
-    "  -h, --help     this text\n";
+    "Prints the number of calls fitted, a, b and the RMS error of iv/ATM of the fit.\n";
+
+static int parse_days(const char *arg, void *dst) {
+  double *d = dst;
+  return im_parse_double(arg, d) && *d >= 0;
+}
 
 int im_cmd_smile(int argc, char **argv, MPI_Comm comm) {
-  int rank;
+  int rank, first;
   MPI_Comm_rank(comm, &rank);
-  static const struct option opts[] = {{"min-days", required_argument, NULL, 'd'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
   double min_days = 2;
-  int c, bad = argc < 2 || strcmp(argv[1], "fit") != 0;
-  optind = 1;
-  opterr = rank == 0;
-  while (!bad && (c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
-    if (c == 'd')
-      bad = !im_parse_double(optarg, &min_days) || min_days < 0;
-    else if (c == 'h') {
-      if (rank == 0) fputs(help, stdout);
-      return IM_EXIT_OK;
-    } else
-      bad = 1;
-  }
-  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-    if (rank == 0) fputs(help, stdout);
-    return IM_EXIT_OK;
-  }
-  if (bad || optind != argc - 2) {
-    if (rank == 0) fputs(help, stderr);
-    return IM_EXIT_USAGE;
-  }
+  const im_opt opts[] = {
+      {"min-days", 0, "D", "leave out expiries closer than D days (default 2)", IM_OPT_CUSTOM,
+       &min_days, 0, 0, parse_days, " is not a day count >= 0"},
+  };
+  const im_cmd_spec spec = {"smile fit", "imvar smile fit CHAIN.csv [--min-days D]", about, opts,
+                            sizeof opts / sizeof opts[0], NULL};
+  int rc = im_opts_subcommand(&spec, "fit", argc, argv, rank);
+  if (rc < 0) rc = im_opts_parse(&spec, argc - 1, argv + 1, rank, &first);
+  if (rc < 0 && first != argc - 2) rc = im_opts_usage_error(&spec, rank, "expected one CHAIN.csv");
+  if (rc >= 0) return rc;
   im_err err = {""};
   im_status st = IM_OK;
   if (rank == 0) {
-    const char *path = argv[optind + 1];
+    const char *path = argv[first + 1];
     im_chain ch;
     st = im_chain_read_csv(path, min_days, &ch, &err);
     double *x = NULL, *ratio = NULL;

@@ -1,64 +1,62 @@
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
+#include "analysis.h"
 #include "app.h"
-#include "csvfile.h"
+#include "opts.h"
 #include "par.h"
-#include "print.h"
 
-static const char help[] =
-    "usage: [mpirun -n N] imvar validate results.h5 [--json] [--limit N]\n"
-    "\n"
-    "Runs the backtests on every portfolio of every model of a results file, stores them\n"
-    "under /models/<name>/validation (one row per portfolio) and /models/<name>/summary, and\n"
-    "prints them. Tests: Kupiec proportion of failures, Christoffersen independence and\n"
-    "conditional coverage (p-values from chi-square 1, 1 and 2 degrees of freedom) and the\n"
-    "binomial traffic light (green if the binomial cdf of the exceedance count <= 0.95,\n"
-    "yellow if <= 0.9999, else red). Summary: rejections at the 5% level and zone counts.\n"
-    "\n"
-    "options:\n"
-    "  --json        print one JSON object (undefined statistics are null)\n"
-    "  --limit N     at most N portfolio rows per model in the table (default 100, 0 = all)\n"
-    "  -h, --help    this text\n";
+static const char about[] =
+    "Runs the backtest battery on every portfolio of every model of a results file, stores it\n"
+    "under /models/<name>/validation (one row per portfolio; validation_total for the total\n"
+    "margin of models with layers; validation_subsamples for h > 1) and /models/<name>/summary,\n"
+    "and prints a table per model with its summary and verdict (or one JSON object).\n"
+    "The battery, per portfolio (README.md, 'Backtest statistics'):\n"
+    "   1. Kupiec proportion of failures (POF; chi-square, 1 degree of freedom)\n"
+    "   2. Kupiec time until first failure (TUFF; chi-square 1)\n"
+    "   3. Christoffersen independence (chi-square 1)\n"
+    "   4. Christoffersen conditional coverage (chi-square 2)\n"
+    "   5. Haas time between failures, independence (TBFI; chi-square x)\n"
+    "   6. Haas time between failures (TBF; chi-square x+1)\n"
+    "   7. Christoffersen-Pelletier Weibull duration (chi-square 1)\n"
+    "   8. Engle-Manganelli dynamic quantile (DQ; chi-square rank X, 4 hit lags)\n"
+    "   9. binomial z (two-sided)\n"
+    "  10. binomial traffic light: green if the Binomial(n, 1 - confidence) cdf of the\n"
+    "      exceedance count is <= 0.95, yellow if <= 0.9999, else red\n"
+    "  11. Basel 1996 zones and plus factor on the last 250 observed days (at 99%)\n"
+    "  12. exceedance magnitude: largest and mean exceedance, mean loss / margin\n"
+    "  13. procyclicality of the margin: peak-to-trough, largest 1/5/10/30-day increase\n"
+    "  14. h > 1: the traffic light for overlapping exceedances (bounds from 20,000 seeded\n"
+    "      simulations): the zone the summary and the verdict count\n"
+    "  15. h > 1: the battery on each of the h non-overlapping sub-samples\n"
+    "Summary per model: rejections at 5% (Kupiec, independence, conditional coverage) and\n"
+    "the 95% band of a correct model's count, Benjamini-Hochberg rejections at FDR 5%,\n"
+    "portfolios per zone (overlap-corrected for h > 1, the plain binomial counts beside).\n"
+    "Verdict (the same rule as imvar report): fail when more portfolios are red than the\n"
+    "97.5% quantile of Binomial(evaluated, 0.0001), or (h = 1) when Kupiec rejects more\n"
+    "often than that of Binomial(evaluated, 0.05); attention when more portfolios are\n"
+    "yellow or red than Binomial(evaluated, 0.05) allows, or (h = 1) when conditional\n"
+    "coverage rejects more often; else pass.\n";
 
 int im_cmd_validate(int argc, char **argv, MPI_Comm comm) {
-  int rank;
+  int rank, json = 0, first;
   MPI_Comm_rank(comm, &rank);
-  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                       {"limit", required_argument, NULL, 'l'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0, 0, 0, 0}};
-  int c, bad = 0, json = 0;
   long limit = 100;
-  optind = 1;
-  opterr = rank == 0;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (c == 'j')
-      json = 1;
-    else if (c == 'l') {
-      if (!im_parse_long(optarg, 0, 1L << 40, &limit)) {
-        if (rank == 0) fprintf(stderr, "imvar validate: --limit '%s' is not a count\n", optarg);
-        bad = 1;
-      }
-    } else if (c == 'h') {
-      if (rank == 0) fputs(help, stdout);
-      return IM_EXIT_OK;
-    } else
-      bad = 1;
-  }
-  if (bad || optind != argc - 1) {
-    if (rank == 0) {
-      if (!bad) fprintf(stderr, "imvar validate: expected one results file\n");
-      fputs(help, stderr);
-    }
-    return IM_EXIT_USAGE;
-  }
+  const im_opt opts[] = {
+      {"json", 0, NULL, "print one JSON object (undefined statistics are null)", IM_OPT_FLAG,
+       &json, 0, 0, NULL, NULL},
+      {"limit", 0, "N", "at most N portfolio rows per model in the table (default 100, 0 = all)",
+       IM_OPT_LONG, &limit, 0, 1L << 40, NULL, " is not a count"},
+  };
+  const im_cmd_spec spec = {"validate", "[mpirun -n N] imvar validate results.h5 [--json] [--limit N]",
+                            about, opts, sizeof opts / sizeof opts[0], NULL};
+  int rc = im_opts_parse(&spec, argc, argv, rank, &first);
+  if (rc >= 0) return rc;
+  if (first != argc - 1) return im_opts_usage_error(&spec, rank, "expected one results file");
   im_err err = {""};
-  im_status st = im_par_validate(comm, argv[optind], &err);
+  im_status st = im_par_validate(comm, argv[first], &err);
   im_report_collective(comm, st, &err);
   if (!st && rank == 0) {
-    st = im_print_results(argv[optind], json, (size_t)limit, &err);
+    st = im_print_results(argv[first], json, (size_t)limit, &err);
     im_report(st, &err);
   }
   return im_exit_code(im_bcast_status(comm, st));

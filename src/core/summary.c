@@ -88,6 +88,11 @@ static double row_p_cc(const void *ctx, size_t i) {
   return r->n_obs > 0 ? r->p_cc : NAN;
 }
 
+int im_bt_applicable_zone(const im_bt_stats *r) {
+  if (r->n_obs <= 0) return -1;
+  return r->tl_zone_overlap >= 0 ? r->tl_zone_overlap : r->tl_zone;
+}
+
 void im_bt_summarise(const im_bt_stats *rows, size_t n, double level, im_bt_summary *out) {
   memset(out, 0, sizeof *out);
   out->n_portfolios = (int64_t)n;
@@ -101,9 +106,13 @@ void im_bt_summarise(const im_bt_stats *rows, size_t n, double level, im_bt_summ
     out->n_reject_uc += r->p_uc < level;   /* NaN compares false: not a rejection */
     out->n_reject_ind += r->p_ind < level;
     out->n_reject_cc += r->p_cc < level;
-    out->n_green += r->tl_zone == IM_ZONE_GREEN;
-    out->n_yellow += r->tl_zone == IM_ZONE_YELLOW;
-    out->n_red += r->tl_zone == IM_ZONE_RED;
+    const int z = im_bt_applicable_zone(r);
+    out->n_green += z == IM_ZONE_GREEN;
+    out->n_yellow += z == IM_ZONE_YELLOW;
+    out->n_red += z == IM_ZONE_RED;
+    out->n_green_plain += r->tl_zone == IM_ZONE_GREEN;
+    out->n_yellow_plain += r->tl_zone == IM_ZONE_YELLOW;
+    out->n_red_plain += r->tl_zone == IM_ZONE_RED;
   }
   out->exceed_rate = out->n_obs ? (double)out->n_exceed / (double)out->n_obs : NAN;
 

@@ -17,6 +17,8 @@ typedef struct {
   int64_t n_reject_uc;   /* portfolios whose Kupiec p-value < level */
   int64_t n_reject_ind;  /* ... Christoffersen independence */
   int64_t n_reject_cc;   /* ... conditional coverage */
+  /* Portfolios per applicable zone (im_bt_applicable_zone): for an h > 1 model
+   * whose rows carry the overlap-corrected zone, that zone. */
   int64_t n_green, n_yellow, n_red;
   /* ---- multiple testing across portfolios ---- */
   double share_reject_uc;     /* n_reject_uc / n_evaluated, NaN if none evaluated */
@@ -26,6 +28,9 @@ typedef struct {
   double reject_band_hi;      /* the 95% band of the rejection count of a correct model */
   int64_t n_bh_reject_uc;     /* Benjamini-Hochberg rejections at FDR = level, p_uc */
   int64_t n_bh_reject_cc;     /* ... on p_cc */
+  /* ---- the plain binomial traffic light (tl_zone), whatever the horizon:
+   * for h > 1 it ignores the overlap and is shown for comparison only ---- */
+  int64_t n_green_plain, n_yellow_plain, n_red_plain;
 } im_bt_summary;
 
 /* Every field of im_bt_summary in order, by type (see IM_BT_STATS_FIELDS). */
@@ -34,7 +39,12 @@ typedef struct {
   F64(exceed_rate) I64(n_reject_uc) I64(n_reject_ind) I64(n_reject_cc) I64(n_green)     \
   I64(n_yellow) I64(n_red) F64(share_reject_uc) F64(share_reject_cc)                    \
   F64(expected_rejections) F64(reject_band_lo) F64(reject_band_hi) I64(n_bh_reject_uc)  \
-  I64(n_bh_reject_cc)
+  I64(n_bh_reject_cc) I64(n_green_plain) I64(n_yellow_plain) I64(n_red_plain)
+
+/* The zone a row is judged by: tl_zone_overlap once a caller that knows the
+ * horizon has filled it (im_bt_fill_overlap: the overlap-corrected zone for
+ * h > 1, tl_zone for h = 1), else tl_zone; -1 when the row has no observation. */
+int im_bt_applicable_zone(const im_bt_stats *r);
 
 /* Sums the rows in index order (the same result whatever produced them). A
  * test rejects when its p-value is below level (e.g. 0.05); level must be

@@ -154,4 +154,22 @@ fi
 "$imvar" report --help >help.txt 2>&1 && grep -q '^usage: .*imvar report results.h5 -o report.html' help.txt &&
   grep -q 'summary.json' help.txt && ok "--help describes the command" || bad "--help"
 "$imvar" --help | grep -q '^  report ' && ok "imvar --help lists report" || bad "imvar --help lacks report"
+# Every command's --help comes from its option table: each option it lists is
+# one the command accepts, and -h/--help is listed.
+for cmd in import backtest validate stats report calibrate "portfolios generate" "smile fit"; do
+  $imvar $cmd --help >help.txt 2>&1 || { bad "$cmd --help: exit $?"; continue; }
+  opts=$(sed -n '/^options:/,/^$/p' help.txt | grep -o -- '--[a-z][a-z-]*' | sort -u)
+  unknown=""
+  for o in $opts; do
+    $imvar $cmd "$o" >/dev/null 2>opt.err
+    grep -q "unrecognized option" opt.err && unknown="$unknown $o"
+  done
+  if [ -n "$opts" ] && [ -z "$unknown" ] && grep -q -- '-h, --help' help.txt; then
+    ok "$cmd --help: $(echo $opts | wc -w) options, each accepted"
+  else
+    bad "$cmd --help: options not accepted:$unknown"
+  fi
+done
+n=$("$imvar" validate --help | grep -cE '^ +[0-9]+\. ')
+[ "$n" = 15 ] && ok "validate --help lists the battery's 15 tests" || bad "validate --help lists $n tests"
 finish

@@ -225,6 +225,18 @@ for mj in val["models"]:
           ("" if len(ok) == len(cells) else f" ({[c for c in cells if c not in ok][:3]})"))
     sm = next(x for x in summ["models"] if x["name"] == m)
     check(all(sm["summary"][k] == sj[k] for k in sj), f"{m}: summary.json summary equals the validate summary")
+    # one verdict rule (core/verdict.c): validate --json and summary.json agree
+    vkeys = ("verdict", "zone_kind", "criteria")
+    check(all(k in mj for k in vkeys) and all(mj[k] == sm[k] for k in vkeys),
+          f"{m}: verdict '{mj.get('verdict')}' and its {len(mj.get('criteria', []))} criteria "
+          f"in imvar validate --json equal summary.json's")
+    # for h > 1 the summary counts the overlap-corrected zones, as the report does
+    zk = "tl_zone_overlap" if mj["horizon_days"] > 1 else "tl_zone"
+    zc = [sum(r[zk] == z for r in mj["portfolios"] if r["n_obs"] > 0) for z in ("green", "yellow", "red")]
+    pc = [sum(r["tl_zone"] == z for r in mj["portfolios"] if r["n_obs"] > 0) for z in ("green", "yellow", "red")]
+    check([sj["n_green"], sj["n_yellow"], sj["n_red"]] == zc == [sm["zones"][z] for z in ("green", "yellow", "red")]
+          and [sj["n_green_plain"], sj["n_yellow_plain"], sj["n_red_plain"]] == pc,
+          f"{m}: summary zones {zc} counted from {zk} (the report's), plain binomial {pc}")
     vcell = [c for c in dom.cells if c["f"] == "verdict" and c["v"] == sm["verdict"]]
     check(sm["verdict"] in ("pass", "attention", "fail") and vcell,
           f"{m}: verdict '{sm['verdict']}' shown on the cover and in summary.json")

@@ -1,6 +1,5 @@
 /* imvar report: reading a validated results file and aggregating it. */
 #include <gsl/gsl_cdf.h>
-#include <hdf5.h>
 #include <math.h>
 #include <mpi.h>
 #include <stddef.h>
@@ -8,64 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5util.h"
+#include "render.h"
 #include "report.h"
 #include "results_io.h"
 
-const char *rp_state_name(rp_state s) {
-  switch (s) {
-    case RP_PASS: return "pass";
-    case RP_ATTENTION: return "attention";
-    case RP_FAIL: return "fail";
-    case RP_INFO: return "info";
-    default: return "n/a";
-  }
-}
-
 const char *rp_zone_name(int z) {
-  return z == IM_ZONE_GREEN    ? "green"
-         : z == IM_ZONE_YELLOW ? "yellow"
-         : z == IM_ZONE_RED    ? "red"
-                               : "n/a";
-}
-
-/* ---- root attributes and /dates (plain serial HDF5, after the io handle is closed) ---- */
-
-static im_status read_meta(rp_report *rep, im_err *err) {
-  const char *path = rep->results_path;
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0)
-    return im_err_set(err, IM_EIO, "%s: cannot reopen to read its attributes", path);
-  char *s;
-  s = im_h5_attr_read_str_alloc(f, "imvar_version");
-  snprintf(rep->imvar_version, sizeof rep->imvar_version, "%s", s ? s : "");
-  free(s);
-  s = im_h5_attr_read_str_alloc(f, "git_revision");
-  snprintf(rep->git_revision, sizeof rep->git_revision, "%s", s ? s : "");
-  free(s);
-  s = im_h5_attr_read_str_alloc(f, "created");
-  snprintf(rep->created, sizeof rep->created, "%s", s ? s : "");
-  free(s);
-  rep->config = im_h5_attr_read_str_alloc(f, "config");
-  if (!rep->config)
-    rep->config = strdup("");
-  rep->ranks = -1;
-  rep->seed = -1;
-  im_h5_attr_read_int(f, "ranks", &rep->ranks);
-  im_h5_attr_read_int(f, "seed", &rep->seed);
-  im_status st = IM_OK;
-  hsize_t dt[1];
-  hid_t d = im_h5_open_checked(f, "dates", 1, dt);
-  rep->dates = malloc((rep->T ? rep->T : 1) * sizeof *rep->dates);
-  if (!rep->config || !rep->dates)
-    st = im_err_set(err, IM_ENOMEM, "out of memory");
-  else if (d < 0 || dt[0] != rep->T ||
-           H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, rep->dates) < 0)
-    st = im_err_set(err, IM_EDATA, "%s: cannot read /dates", path);
-  if (d >= 0)
-    H5Dclose(d);
-  H5Fclose(f);
-  return st;
+  const char *n = an_zone_name(z);
+  return n ? n : "n/a";
 }
 
 /* ---- aggregation ---- */
@@ -151,18 +99,12 @@ static void aggregate(rp_model *mo, size_t P, double *work) {
   const im_bt_stats *rows = mo->rows;
   const int h = mo->md.horizon;
   im_bt_summarise(rows, P, RP_TEST_LEVEL, &mo->sum);
-  memset(mo->n_zone, 0, sizeof mo->n_zone);
-  mo->n_zone_na = 0;
-  for (size_t i = 0; i < P; i++) {
-    int8_t z = h > 1 ? rows[i].tl_zone_overlap : rows[i].tl_zone;
-    if (rows[i].n_obs <= 0)
-      z = -1;
-    mo->zone[i] = z;
-    if (z >= 0 && z <= 2)
-      mo->n_zone[z]++;
-    else
-      mo->n_zone_na++;
-  }
+  for (size_t i = 0; i < P; i++)
+    mo->zone[i] = (int8_t)im_bt_applicable_zone(&rows[i]);
+  mo->n_zone[0] = mo->sum.n_green;
+  mo->n_zone[1] = mo->sum.n_yellow;
+  mo->n_zone[2] = mo->sum.n_red;
+  mo->n_zone_na = (int64_t)P - mo->sum.n_green - mo->sum.n_yellow - mo->sum.n_red;
   for (size_t i = 0; i < P; i++)
     mo->order[i] = i;
   sort_ctx = mo;
@@ -196,34 +138,7 @@ static void aggregate(rp_model *mo, size_t P, double *work) {
     }
   }
 
-  /* The verdict: counts against what a correct model would show in 95% of
-   * runs (upper end of the band), portfolios taken as independent. */
-  const int64_t ne = mo->sum.n_evaluated;
-  mo->red_band = ne > 0 ? im_bt_binom_quantile(0.975, ne, 1e-4) : NAN;
-  mo->nongreen_band = ne > 0 ? im_bt_binom_quantile(0.975, ne, RP_TEST_LEVEL) : NAN;
-  rp_criterion *c = mo->crit;
-  c[0] = (rp_criterion){"red",   "portfolios in the red zone", 0,
-                        RP_FAIL, (double)mo->n_zone[2],        mo->red_band};
-  c[1] = (rp_criterion){"nongreen",   "portfolios in the yellow or red zone",  0,
-                        RP_ATTENTION, (double)(mo->n_zone[1] + mo->n_zone[2]), mo->nongreen_band};
-  c[2] = (rp_criterion){"kupiec",
-                        "Kupiec POF rejections at 5%",
-                        0,
-                        h > 1 ? RP_INFO : RP_FAIL,
-                        (double)mo->sum.n_reject_uc,
-                        mo->sum.reject_band_hi};
-  c[3] = (rp_criterion){"cc",
-                        "conditional-coverage rejections at 5%",
-                        0,
-                        h > 1 ? RP_INFO : RP_ATTENTION,
-                        (double)mo->sum.n_reject_cc,
-                        mo->sum.reject_band_hi};
-  mo->verdict = ne > 0 ? RP_PASS : RP_NA;
-  for (int k = 0; k < RP_N_CRITERIA; k++) {
-    c[k].met = !(c[k].value > c[k].limit);
-    if (!c[k].met && ne > 0 && c[k].severity != RP_INFO && c[k].severity > mo->verdict)
-      mo->verdict = c[k].severity;
-  }
+  im_verdict_of(&mo->sum, h, &mo->verdict);
 
   /* Magnitude: the largest shortfall, the mean over all exceedances of all
    * portfolios (exact: each row's mean weighted by its count), and the spread
@@ -465,7 +380,7 @@ out:
   if (!st)
     st = cst;
   if (!st)
-    st = read_meta(rep, err);
+    st = im_results_run_read(rep->results_path, rep->T, &rep->run, err);
   return st;
 }
 
@@ -493,11 +408,8 @@ void rp_free(rp_report *rep) {
   free(rep->models);
   free(rep->ids);
   free(rep->named);
-  free(rep->dates);
-  free(rep->config);
+  im_results_run_clear(&rep->run);
   rep->models = NULL;
   rep->ids = NULL;
   rep->named = NULL;
-  rep->dates = NULL;
-  rep->config = NULL;
 }

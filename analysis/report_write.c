@@ -42,27 +42,6 @@ static void h(FILE *f, const char *s) {
   }
 }
 
-static void jstr(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      fprintf(f, "\\%c", c);
-    else if (c < 0x20 || c == 0x7f)
-      fprintf(f, "\\u%04x", c);
-    else
-      fputc(c, f);
-  }
-  fputc('"', f);
-}
-
-static void jnum(FILE *f, double v) {
-  if (isfinite(v))
-    fprintf(f, "%.17g", v);
-  else
-    fputs("null", f);
-}
-
 /* A CSV cell: quoted when it holds a comma, quote, CR or LF. */
 static void cstr(FILE *f, const char *s) {
   if (!strpbrk(s, ",\"\r\n")) {
@@ -126,7 +105,7 @@ static void fmt_pct(char *b, size_t n, double v, int prec, int sign) {
     snprintf(b, n, sign ? "%+.*f%%" : "%.*f%%", prec, 100 * v + 0.0);
 }
 
-static void date_str(char *b, size_t n, int32_t d) {
+void rp_date_str(char *b, size_t n, int32_t d) {
   snprintf(b, n, "%04d-%02d-%02d", (int)(d / 10000), (int)(d / 100 % 100), (int)(d % 100));
 }
 
@@ -158,11 +137,16 @@ static void td_text(FILE *f, const char *s) {
   fputs("</td>", f);
 }
 
-static const char *verdict_word(rp_state s) {
+/* The CSS class suffix of a verdict: v-pass, v-attention, v-fail, v-na. */
+static const char *verdict_class(im_verdict_state st) {
+  return st <= IM_VERDICT_FAIL ? im_verdict_state_name(st) : "na";
+}
+
+static const char *verdict_word(im_verdict_state s) {
   switch (s) {
-    case RP_PASS: return "PASS";
-    case RP_ATTENTION: return "ATTENTION";
-    case RP_FAIL: return "FAIL";
+    case IM_VERDICT_PASS: return "PASS";
+    case IM_VERDICT_ATTENTION: return "ATTENTION";
+    case IM_VERDICT_FAIL: return "FAIL";
     default: return "NOT EVALUATED";
   }
 }
@@ -220,7 +204,7 @@ static void html_cover(FILE *f, const rp_report *rep) {
       f);
   h(f, rep->results_path);
   fputs("</code> &middot; backtest run ", f);
-  h(f, rep->created);
+  h(f, rep->run.created);
   fputs(" &middot; report generated ", f);
   h(f, rep->generated);
   fputs("</p>\n", f);
@@ -238,8 +222,8 @@ static void html_cover(FILE *f, const rp_report *rep) {
     fprintf(f, "\"><td class=\"l\"><a href=\"#model-%zu\">", m);
     h(f, mo->md.name);
     fprintf(f, "</a></td><td class=\"v-%s\" data-f=\"verdict\" data-v=\"%s\">%s</td>",
-            mo->verdict <= RP_FAIL ? rp_state_name(mo->verdict) : "na", rp_state_name(mo->verdict),
-            verdict_word(mo->verdict));
+            verdict_class(mo->verdict.state), im_verdict_state_name(mo->verdict.state),
+            verdict_word(mo->verdict.state));
     fmt_pct(a, sizeof a, 1 - mo->sum.exceed_rate, 3, 0);
     fmt_pct(b, sizeof b, mo->md.confidence, 3, 0);
     char c[160];
@@ -273,19 +257,19 @@ static void html_cover(FILE *f, const rp_report *rep) {
   fputs("<h2 id=\"run\">Run</h2>\n<table class=\"kv\">\n", f);
   char v[600];
   kv_text(f, "results file", "file", rep->results_path);
-  snprintf(v, sizeof v, "%s (UTC)", rep->created);
+  snprintf(v, sizeof v, "%s (UTC)", rep->run.created);
   kv_text(f, "backtest run date", "created", v);
-  date_str(a, sizeof a, rep->T ? rep->dates[0] : 0);
-  date_str(b, sizeof b, rep->T ? rep->dates[rep->T - 1] : 0);
+  rp_date_str(a, sizeof a, rep->T ? rep->run.dates[0] : 0);
+  rp_date_str(b, sizeof b, rep->T ? rep->run.dates[rep->T - 1] : 0);
   snprintf(v, sizeof v, "%s to %s (%zu as-of dates)", a, b, rep->T);
   kv_text(f, "data range", "dates", v);
   snprintf(v, sizeof v, "%zu", rep->P);
   kv_text(f, "portfolios", "n_portfolios", v);
   snprintf(v, sizeof v, "%zu", rep->M);
   kv_text(f, "models", "n_models", v);
-  snprintf(v, sizeof v, "imvar %s, git %s", rep->imvar_version, rep->git_revision);
+  snprintf(v, sizeof v, "imvar %s, git %s", rep->run.imvar_version, rep->run.git_revision);
   kv_text(f, "backtest by", "imvar", v);
-  snprintf(v, sizeof v, "%ld MPI ranks, seed %ld", rep->ranks, rep->seed);
+  snprintf(v, sizeof v, "%ld MPI ranks, seed %ld", rep->run.ranks, rep->run.seed);
   kv_text(f, "backtest run", "ranks", v);
   snprintf(v, sizeof v, "imvar %s, git %s, %s", IMVAR_VERSION, IMVAR_GIT_REV,
            rep->gnuplot_version[0] ? rep->gnuplot_version : "gnuplot");
@@ -313,7 +297,7 @@ static void html_cover(FILE *f, const rp_report *rep) {
   }
   fputs("</table>\n<details><summary>Configuration as recorded in the results file</summary><pre>",
         f);
-  h(f, rep->config ? rep->config : "");
+  h(f, rep->run.config ? rep->run.config : "");
   fputs("</pre></details>\n</header>\n", f);
 
   fputs("<nav id=\"toc\"><b>Models:</b> ", f);
@@ -444,18 +428,17 @@ static void adequacy_cells(FILE *f, const im_bt_summary *s, double largest) {
   fputs("</tr>\n", f);
 }
 
-static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_t m) {
+static void model_head(FILE *f, const rp_report *rep, size_t m) {
   const rp_model *mo = &rep->models[m];
   const im_model *md = &mo->md;
   const im_bt_summary *s = &mo->sum;
   const int ovl = md->horizon > 1;
-  char a[160], b[160];
   fprintf(f, "<section class=\"model\" id=\"model-%zu\" data-model=\"", m);
   h(f, md->name);
-  fprintf(f, "\" data-verdict=\"%s\">\n<h2>Model ", rp_state_name(mo->verdict));
+  fprintf(f, "\" data-verdict=\"%s\">\n<h2>Model ", im_verdict_state_name(mo->verdict.state));
   h(f, md->name);
   fprintf(f, " <span class=\"badge v-%s\">%s</span></h2>\n<p>",
-          mo->verdict <= RP_FAIL ? rp_state_name(mo->verdict) : "na", verdict_word(mo->verdict));
+          verdict_class(mo->verdict.state), verdict_word(mo->verdict.state));
   fprintf(f,
           "%s %s at %.4g%% confidence, %d-day margin period of risk, %d scenarios; %lld of "
           "%lld portfolios evaluated.%s</p>\n",
@@ -464,32 +447,41 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
           ovl ? " Horizons overlap: exceedances on consecutive days are dependent, so zones are "
                 "the simulated overlap-corrected ones."
               : "");
+}
 
-  /* verdict criteria */
+static void model_criteria(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  char a[160];
   fprintf(f,
           "<h3 id=\"model-%zu-verdict\">Verdict criteria</h3>\n<table "
           "class=\"criteria\"><tr><th>criterion</th>"
           "<th>observed</th><th>a correct model: up to</th><th>met</th><th>if not met</th></tr>\n",
           m);
-  for (int k = 0; k < RP_N_CRITERIA; k++) {
-    const rp_criterion *c = &mo->crit[k];
+  for (int k = 0; k < IM_VERDICT_N_CRITERIA; k++) {
+    const im_criterion *c = &mo->verdict.crit[k];
     fprintf(f, "<tr data-criterion=\"%s\"><th>%s</th>", c->key, c->name);
     snprintf(a, sizeof a, "%.0f", c->value);
     td_num(f, "value", c->value, a);
     fmt_fixed(a, sizeof a, c->limit, 0);
     td_num(f, "limit", c->limit, a);
     fprintf(f, "<td class=\"%s\">%s</td><td class=\"l\">%s</td></tr>\n",
-            c->met                   ? "v-pass"
-            : c->severity == RP_INFO ? ""
-            : c->severity == RP_FAIL ? "v-fail"
-                                     : "v-attention",
+            c->met                           ? "v-pass"
+            : c->severity == IM_VERDICT_INFO ? ""
+            : c->severity == IM_VERDICT_FAIL ? "v-fail"
+                                             : "v-attention",
             c->met ? "yes" : "no",
-            c->severity == RP_INFO ? "information only (overlapping horizons)"
-                                   : rp_state_name(c->severity));
+            c->severity == IM_VERDICT_INFO ? "information only (overlapping horizons)"
+                                           : im_verdict_state_name(c->severity));
   }
   fputs("</table>\n", f);
+}
 
-  /* coverage and exceedances */
+static void model_coverage(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const im_bt_summary *s = &mo->sum;
+  const int ovl = md->horizon > 1;
+  char a[160], b[160];
   fprintf(f, "<h3 id=\"model-%zu-coverage\">Coverage and exceedances</h3>\n<table class=\"kv\">\n",
           m);
   fmt_pct(a, sizeof a, md->confidence, 3, 0);
@@ -520,14 +512,20 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
            ovl ? "overlap-corrected zone (simulated bounds)" : "binomial traffic light");
   }
   if (ovl) {
-    snprintf(a, sizeof a, "%lld / %lld / %lld", (long long)s->n_green, (long long)s->n_yellow,
-             (long long)s->n_red);
-    kv_num(f, "binomial zones green / yellow / red", "summary.n_green", (double)s->n_green, a,
+    snprintf(a, sizeof a, "%lld / %lld / %lld", (long long)s->n_green_plain,
+             (long long)s->n_yellow_plain, (long long)s->n_red_plain);
+    kv_num(f, "binomial zones green / yellow / red", "summary.n_green_plain",
+           (double)s->n_green_plain, a,
            "ignores the overlap: for reference");
   }
   fputs("</table>\n", f);
+}
 
-  /* tests */
+static void model_tests(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const int ovl = md->horizon > 1;
+  char a[160];
   fprintf(f,
           "<h3 id=\"model-%zu-tests\">Tests across portfolios</h3>\n<table "
           "class=\"tests\"><tr><th>test</th>"
@@ -553,8 +551,12 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
                 "independence and over-rejects; the non-overlapping sub-samples are in "
                 "validation_subsamples of results.h5."
               : "");
+}
 
-  /* multiple testing */
+static void model_multiple(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_bt_summary *s = &mo->sum;
+  char a[160];
   fprintf(f, "<h3 id=\"model-%zu-multiple\">Multiple testing</h3>\n<table class=\"kv\">\n", m);
   snprintf(a, sizeof a, "%lld", (long long)s->n_reject_uc);
   kv_num(f, "Kupiec rejections at 5%", "summary.n_reject_uc", (double)s->n_reject_uc, a, NULL);
@@ -578,8 +580,11 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
   kv_num(f, "Benjamini-Hochberg rejections at FDR 5%, conditional coverage",
          "summary.n_bh_reject_cc", (double)s->n_bh_reject_cc, a, NULL);
   fputs("</table>\n", f);
+}
 
-  /* magnitude */
+static void model_magnitude(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  char a[160], b[160];
   fprintf(f, "<h3 id=\"model-%zu-magnitude\">Exceedance magnitude</h3>\n<table class=\"kv\">\n", m);
   fmt_usd(a, sizeof a, mo->largest);
   snprintf(b, sizeof b, "portfolio %s", isfinite(mo->largest) ? rep->ids[mo->largest_at] : DASH);
@@ -597,8 +602,11 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
   kv_num(f, "loss-to-margin on exceedances: largest portfolio mean", "loss_to_margin_max",
          mo->loss_to_margin.max, a, b);
   fputs("</table>\n", f);
+}
 
-  /* procyclicality */
+static void model_procyclicality(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  char a[160];
   fprintf(f,
           "<h3 id=\"model-%zu-procyclicality\">Procyclicality</h3>\n<table "
           "class=\"procyc\"><tr><th>statistic</th>"
@@ -627,8 +635,12 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
     fputs("</tr>\n", f);
   }
   fputs("</table>\n", f);
+}
 
-  /* margin adequacy */
+static void model_adequacy(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const im_bt_summary *s = &mo->sum;
   fprintf(f,
           "<h3 id=\"model-%zu-adequacy\">Margin adequacy</h3>\n<table "
           "class=\"adequacy\"><tr><th>margin layer</th>"
@@ -650,8 +662,10 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
           "add-ons: its total margin is its core margin.</p>\n",
           f);
   }
+}
 
-  /* charts */
+static void model_charts(FILE *f, const rp_report *rep, const rp_charts *ch, size_t m) {
+  const rp_model *mo = &rep->models[m];
   fprintf(f, "<h3 id=\"model-%zu-charts\">Charts</h3>\n", m);
   for (size_t i = 0; i < ch->n; i++)
     if (ch->c[i].model == (int)m && ch->c[i].portfolio < 0)
@@ -676,8 +690,12 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
         html_figure(f, &ch->c[c]);
     fputs("</div>\n", f);
   }
+}
 
-  /* the table */
+static void model_table(FILE *f, const rp_report *rep, size_t m) {
+  const rp_model *mo = &rep->models[m];
+  const im_model *md = &mo->md;
+  const int ovl = md->horizon > 1;
   size_t shown = rep->table_rows && rep->table_rows < rep->P ? rep->table_rows : rep->P;
   fprintf(
       f,
@@ -717,6 +735,20 @@ static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_
             "<p class=\"caveat\" data-more=\"%zu\">%zu more portfolios are in "
             "summary_portfolios.csv (imvar report --rows 0 shows all here).</p>\n",
             rep->P - shown, rep->P - shown);
+}
+
+/* One model's section: verdict, evidence, charts, the table. */
+static void html_model(FILE *f, const rp_report *rep, const rp_charts *ch, size_t m) {
+  model_head(f, rep, m);
+  model_criteria(f, rep, m);
+  model_coverage(f, rep, m);
+  model_tests(f, rep, m);
+  model_multiple(f, rep, m);
+  model_magnitude(f, rep, m);
+  model_procyclicality(f, rep, m);
+  model_adequacy(f, rep, m);
+  model_charts(f, rep, ch, m);
+  model_table(f, rep, m);
   fputs("</section>\n", f);
 }
 
@@ -728,26 +760,19 @@ static void hlabel(FILE *f, const im_calib_set_rec *s) {
   h(f, l);
 }
 
-static void jlabel(FILE *f, const im_calib_set_rec *s) {
-  char l[160];
-  im_calib_set_label(s, l, sizeof l);
-  jstr(f, l);
-}
-
 static void period_dates(char *b, size_t n, const im_calib_period_rec *p) {
   char x[32], y[32];
   if (p->start <= 0)
     snprintf(x, sizeof x, "start of data");
   else
-    date_str(x, sizeof x, p->start);
+    rp_date_str(x, sizeof x, p->start);
   if (p->end >= 99991231)
     snprintf(y, sizeof y, "end of data");
   else
-    date_str(y, sizeof y, p->end);
+    rp_date_str(y, sizeof y, p->end);
   snprintf(b, n, "%s to %s", x, y);
 }
 
-static const char *zone_label(int z) { return z >= 0 && z <= 2 ? rp_zone_name(z) : "n/a"; }
 
 /* The metric cells shared by the verdict and the ranked tables. */
 static const char cal_heads[] =
@@ -839,7 +864,7 @@ static void html_calibration(FILE *f, const rp_report *rep, const rp_charts *ch)
     snprintf(a, sizeof a, "each set's confidence");
   kv_num(f, "minimum pooled coverage", "criteria.coverage", cal->criteria.coverage, a,
          "exceedances over all portfolio-days of the calibration period");
-  snprintf(a, sizeof a, "%s", zone_label(cal->criteria.zone));
+  snprintf(a, sizeof a, "%s", rp_zone_name(cal->criteria.zone));
   fputs("<tr><th>worst acceptable traffic-light zone of a portfolio</th>", f);
   fprintf(f, "<td data-f=\"criteria.zone\" data-v=\"%d\">%s</td><td class=\"note\">binomial for a "
              "1-day horizon, overlap-corrected for longer</td></tr>\n",
@@ -974,329 +999,6 @@ static int write_html(FILE *f, const rp_report *rep, const rp_charts *ch) {
   return ferror(f);
 }
 
-/* ---- summary.json ---- */
-
-static void json_dist(FILE *f, const rp_report *rep, const rp_dist *d) {
-  fprintf(f, "{\"n\": %lld, \"median\": ", (long long)d->n);
-  jnum(f, d->median);
-  fputs(", \"max\": ", f);
-  jnum(f, d->max);
-  fputs(", \"max_portfolio\": ", f);
-  if (d->n)
-    jstr(f, rep->ids[d->argmax]);
-  else
-    fputs("null", f);
-  fputs("}", f);
-}
-
-/* The metrics of one set over one period as JSON members (no braces). */
-static void json_metrics(FILE *f, const im_cal_metrics *m) {
-  const char *sep = "";
-#define I64(x) fprintf(f, "%s\"" #x "\": %lld", sep, (long long)m->x), sep = ", ";
-#define F64(x) fprintf(f, "%s\"" #x "\": ", sep), jnum(f, m->x), sep = ", ";
-#define I8(x) fprintf(f, "%s\"" #x "\": %s", sep, m->x ? "true" : "false"), sep = ", ";
-  IM_CAL_METRICS_FIELDS(I64, F64, I8)
-#undef I64
-#undef F64
-#undef I8
-}
-
-static void json_period(FILE *f, const im_calib_period_rec *p) {
-  char a[32];
-  fputs("\"period\": ", f);
-  jstr(f, p->name);
-  fputs(", \"start\": ", f);
-  if (p->start > 0) {
-    date_str(a, sizeof a, p->start);
-    jstr(f, a);
-  } else {
-    fputs("null", f);
-  }
-  fputs(", \"end\": ", f);
-  if (p->end < 99991231) {
-    date_str(a, sizeof a, p->end);
-    jstr(f, a);
-  } else {
-    fputs("null", f);
-  }
-}
-
-static void json_calibration(FILE *f, const rp_report *rep, const rp_charts *ch) {
-  if (!rep->cal_path) {
-    fputs(" \"calibration\": null\n", f);
-    return;
-  }
-  const im_calib_data *cal = &rep->cal;
-  const size_t S = cal->S, Q = cal->Q, ref = rep->cal_ref;
-  fputs(" \"calibration\": {\"file\": ", f);
-  jstr(f, rep->cal_path);
-  fputs(", \"created\": ", f);
-  jstr(f, cal->created);
-  fputs(", \"imvar_version\": ", f);
-  jstr(f, cal->imvar_version);
-  fputs(", \"git_revision\": ", f);
-  jstr(f, cal->git_revision);
-  fprintf(f, ", \"seed\": %ld, \"n_sets\": %zu,\n  \"criteria\": {\"coverage\": ", cal->seed, S);
-  jnum(f, cal->criteria.coverage);
-  fprintf(f, ", \"coverage_rule\": \"%s\", \"zone\": \"%s\", \"test_level\": ",
-          isfinite(cal->criteria.coverage) ? "fixed" : "target", zone_label(cal->criteria.zone));
-  jnum(f, cal->criteria.test_level);
-  fputs(", \"pass_share\": ", f);
-  jnum(f, cal->criteria.pass_share);
-  fputs("},\n  \"periods\": [", f);
-  for (size_t q = 0; q < Q; q++) {
-    fputs(q ? ", {" : "{", f);
-    json_period(f, &cal->periods[q]);
-    fprintf(f, ", \"role\": \"%s\"}", q ? "test" : "calibration");
-  }
-  fputs("],\n  \"recommended\": ", f);
-  if (cal->recommended >= 0)
-    fprintf(f, "%ld", cal->recommended);
-  else
-    fputs("null", f);
-  fputs(", \"recommended_name\": ", f);
-  if (cal->recommended >= 0)
-    jlabel(f, &cal->sets[ref]);
-  else
-    fputs("null", f);
-  int holds = cal->recommended >= 0;
-  for (size_t q = 1; q < Q; q++)
-    holds &= cal->metrics[ref * Q + q].eligible != 0;
-  fprintf(f, ", \"holds_in_every_test_period\": %s,\n  \"reference\": {\"set\": %zu, \"name\": ",
-          holds ? "true" : "false", ref);
-  jlabel(f, &cal->sets[ref]);
-  fprintf(f, ", \"role\": \"%s\", \"verdicts\": [", cal->recommended >= 0 ? "recommended" : "nearest");
-  for (size_t q = 0; q < Q; q++) {
-    fputs(q ? ",\n    {" : "\n    {", f);
-    json_period(f, &cal->periods[q]);
-    fputs(", ", f);
-    json_metrics(f, &cal->metrics[ref * Q + q]);
-    fputs("}", f);
-  }
-  fputs("]},\n  \"ranked\": [", f);
-  const size_t top = S < RP_CAL_TOP ? S : RP_CAL_TOP;
-  for (size_t r = 0; r < top; r++) {
-    const size_t i = (size_t)cal->ranking[r];
-    fprintf(f, "%s\n    {\"rank\": %zu, \"set\": %zu, \"name\": ", r ? "," : "", r + 1, i);
-    jlabel(f, &cal->sets[i]);
-    fprintf(f, ", \"pareto\": %s, ", cal->pareto[i] ? "true" : "false");
-    json_metrics(f, &cal->metrics[i * Q]);
-    fputs("}", f);
-  }
-  fputs("],\n  \"pareto\": [", f);
-  int first = 1;
-  for (size_t i = 0; i < S; i++)
-    if (cal->pareto[i]) {
-      fprintf(f, "%s%zu", first ? "" : ", ", i);
-      first = 0;
-    }
-  fputs("],\n  \"sensitivity\": [", f);
-  for (size_t k = 0; k < cal->K; k++) {
-    const im_calib_sens_rec *z = &cal->sens[k];
-    fputs(k ? ",\n    {\"parameter\": " : "\n    {\"parameter\": ", f);
-    jstr(f, z->parameter);
-    fputs(", \"value\": ", f);
-    jnum(f, z->value);
-    fprintf(f, ", \"set\": %lld, \"name\": ", (long long)z->set);
-    jlabel(f, &cal->sets[z->set]);
-    fputs(", \"mean_margin\": ", f);
-    jnum(f, z->mean_margin);
-    fputs(", \"exceed_rate\": ", f);
-    jnum(f, z->exceed_rate);
-    fputs(", \"rel_change\": ", f);
-    jnum(f, z->rel_change);
-    fputs("}", f);
-  }
-  fputs("],\n  \"charts\": [", f);
-  first = 1;
-  for (size_t c = 0; c < ch->n; c++) {
-    if (ch->c[c].model >= 0)
-      continue;
-    fprintf(f, "%s{\"kind\": \"%s\", \"parameter\": ", first ? "" : ", ", ch->c[c].kind);
-    if (ch->c[c].param >= 0)
-      jstr(f, im_cal_param_name[ch->c[c].param]);
-    else
-      fputs("null", f);
-    fprintf(f, ", \"drawn\": %s}", ch->c[c].svg ? "true" : "false");
-    first = 0;
-  }
-  fputs("]}\n", f);
-}
-
-static int write_json(FILE *f, const rp_report *rep, const rp_charts *ch, const char *html) {
-  char a[32], b[32];
-  fputs("{\"format\": \"imvar-report-summary\", \"format_version\": 1,\n \"generated\": ", f);
-  jstr(f, rep->generated);
-  fputs(", \"report_imvar_version\": ", f);
-  jstr(f, IMVAR_VERSION);
-  fputs(", \"report_git_revision\": ", f);
-  jstr(f, IMVAR_GIT_REV);
-  fputs(", \"gnuplot\": ", f);
-  jstr(f, rep->gnuplot_version);
-  fputs(",\n \"html\": ", f);
-  jstr(f, html);
-  fputs(",\n \"results\": {\"file\": ", f);
-  jstr(f, rep->results_path);
-  fputs(", \"imvar_version\": ", f);
-  jstr(f, rep->imvar_version);
-  fputs(", \"git_revision\": ", f);
-  jstr(f, rep->git_revision);
-  fputs(", \"created\": ", f);
-  jstr(f, rep->created);
-  fprintf(f, ", \"ranks\": %ld, \"seed\": %ld, ", rep->ranks, rep->seed);
-  date_str(a, sizeof a, rep->T ? rep->dates[0] : 0);
-  date_str(b, sizeof b, rep->T ? rep->dates[rep->T - 1] : 0);
-  fprintf(f,
-          "\"first_date\": \"%s\", \"last_date\": \"%s\", \"n_dates\": %zu, \"n_portfolios\": "
-          "%zu,\n  \"config\": ",
-          a, b, rep->T, rep->P);
-  jstr(f, rep->config ? rep->config : "");
-  fprintf(f, "},\n \"test_level\": %.17g,\n \"models\": [\n", RP_TEST_LEVEL);
-  for (size_t m = 0; m < rep->M; m++) {
-    const rp_model *mo = &rep->models[m];
-    const im_bt_summary *s = &mo->sum;
-    fputs("  {\"name\": ", f);
-    jstr(f, mo->md.name);
-    fprintf(f,
-            ", \"kind\": \"%s\", \"measure\": \"%s\", \"confidence\": %.17g, \"horizon_days\": %d, "
-            "\"window\": %d,\n   \"verdict\": \"%s\", \"zone_kind\": \"%s\",\n   \"criteria\": [",
-            im_model_kind_name(mo->md.kind), im_measure_name(mo->md.measure), mo->md.confidence,
-            (int)mo->md.horizon, (int)mo->md.window, rp_state_name(mo->verdict),
-            mo->md.horizon > 1 ? "overlap" : "binomial");
-    for (int k = 0; k < RP_N_CRITERIA; k++) {
-      const rp_criterion *c = &mo->crit[k];
-      fprintf(f, "%s{\"key\": \"%s\", \"name\": \"%s\", \"value\": ", k ? ", " : "", c->key,
-              c->name);
-      jnum(f, c->value);
-      fputs(", \"limit\": ", f);
-      jnum(f, c->limit);
-      fprintf(f, ", \"met\": %s, \"severity\": \"%s\"}", c->met ? "true" : "false",
-              rp_state_name(c->severity));
-    }
-    fputs("],\n   \"coverage\": {\"target\": ", f);
-    jnum(f, mo->md.confidence);
-    fputs(", \"achieved\": ", f);
-    jnum(f, 1 - s->exceed_rate);
-    fputs(", \"lowest\": ", f);
-    jnum(f, mo->coverage_min);
-    fputs(", \"lowest_portfolio\": ", f);
-    if (isfinite(mo->coverage_min))
-      jstr(f, rep->ids[mo->coverage_min_at]);
-    else
-      fputs("null", f);
-    fputs(", \"median\": ", f);
-    jnum(f, mo->coverage_dist.median);
-    fprintf(f,
-            "},\n   \"zones\": {\"green\": %lld, \"yellow\": %lld, \"red\": %lld, \"none\": "
-            "%lld},\n   \"summary\": {",
-            (long long)mo->n_zone[0], (long long)mo->n_zone[1], (long long)mo->n_zone[2],
-            (long long)mo->n_zone_na);
-    const char *sep = "";
-#define I64(x) fprintf(f, "%s\"" #x "\": %lld", sep, (long long)s->x), sep = ", ";
-#define F64(x) fprintf(f, "%s\"" #x "\": ", sep), jnum(f, s->x), sep = ", ";
-    IM_BT_SUMMARY_FIELDS(I64, F64)
-#undef I64
-#undef F64
-    fputs("},\n   \"tests\": [", f);
-    for (int t = 0; t < RP_N_TESTS; t++) {
-      const rp_test *ts = &mo->tests[t];
-      fprintf(f,
-              "%s{\"key\": \"%s\", \"name\": \"%s\", \"defined\": %lld, \"passed\": %lld, "
-              "\"pass_share\": ",
-              t ? ", " : "", ts->key, ts->name, (long long)ts->defined, (long long)ts->passed);
-      jnum(f, ts->defined ? (double)ts->passed / (double)ts->defined : NAN);
-      fputs("}", f);
-    }
-    fputs("],\n   \"magnitude\": {\"largest_exceedance\": ", f);
-    jnum(f, mo->largest);
-    fputs(", \"largest_exceedance_portfolio\": ", f);
-    if (isfinite(mo->largest))
-      jstr(f, rep->ids[mo->largest_at]);
-    else
-      fputs("null", f);
-    fputs(", \"mean_exceedance\": ", f);
-    jnum(f, mo->pooled_mean_exceedance);
-    fputs(", \"mean_loss_to_margin\": ", f);
-    json_dist(f, rep, &mo->loss_to_margin);
-    fputs("},\n   \"procyclicality\": {", f);
-    static const char *const pk[5] = {"peak_to_trough", "max_incr_1d", "max_incr_5d",
-                                      "max_incr_10d", "max_incr_30d"};
-    for (int k = 0; k < 5; k++) {
-      fprintf(f, "%s\"%s\": ", k ? ", " : "", pk[k]);
-      json_dist(f, rep, &mo->procyc[k]);
-    }
-    fprintf(f, "},\n   \"margin_adequacy\": {\"layers\": [\"core\"%s], \"core\": {\"coverage\": ",
-            mo->has_total ? ", \"total\"" : "");
-    jnum(f, 1 - s->exceed_rate);
-    fprintf(f, ", \"n_exceed\": %lld, \"expected\": ", (long long)s->n_exceed);
-    jnum(f, s->expected);
-    fputs(", \"largest_exceedance\": ", f);
-    jnum(f, mo->largest);
-    if (mo->has_total) {
-      fputs("}, \"total\": {\"coverage\": ", f);
-      jnum(f, 1 - mo->sum_total.exceed_rate);
-      fprintf(f, ", \"n_exceed\": %lld, \"expected\": ", (long long)mo->sum_total.n_exceed);
-      jnum(f, mo->sum_total.expected);
-      fputs(", \"largest_exceedance\": ", f);
-      jnum(f, mo->largest_total);
-    }
-    fputs("}},\n", f);
-    /* rolling traffic light on the last date any portfolio has one */
-    size_t tl = rep->T;
-    while (tl > 0 && mo->roll[tl - 1][0] + mo->roll[tl - 1][1] + mo->roll[tl - 1][2] == 0)
-      tl--;
-    fprintf(f,
-            "   \"rolling_traffic_light\": {\"window_days\": %d, \"green_max\": %lld, "
-            "\"yellow_max\": %lld, \"rule\": ",
-            RP_ROLL_DAYS, (long long)mo->roll_green_max, (long long)mo->roll_yellow_max);
-    jstr(f, mo->roll_rule);
-    if (tl) {
-      date_str(a, sizeof a, rep->dates[tl - 1]);
-      fprintf(f, ", \"last_date\": \"%s\", \"green\": %d, \"yellow\": %d, \"red\": %d},\n", a,
-              (int)mo->roll[tl - 1][0], (int)mo->roll[tl - 1][1], (int)mo->roll[tl - 1][2]);
-    } else {
-      fputs(", \"last_date\": null},\n", f);
-    }
-    fputs("   \"charted\": [", f);
-    for (size_t j = 0; j < mo->n_charted; j++) {
-      size_t i = mo->charted[j];
-      const im_bt_stats *r = &mo->rows[i];
-      fprintf(f, "%s\n     {\"portfolio\": ", j ? "," : "");
-      jstr(f, rep->ids[i]);
-      fprintf(
-          f,
-          ", \"rank\": %zu, \"zone\": \"%s\", \"n_obs\": %lld, \"n_exceed\": %lld, \"expected\": ",
-          mo->rank[i], rp_zone_name(mo->zone[i]), (long long)r->n_obs, (long long)r->n_exceed);
-      jnum(f, r->expected);
-      fputs(", \"p_uc\": ", f);
-      jnum(f, r->p_uc);
-      fputs(", \"p_cc\": ", f);
-      jnum(f, r->p_cc);
-      fputs(", \"largest_exceedance\": ", f);
-      jnum(f, r->largest_exceedance);
-      fputs("}", f);
-    }
-    fputs("],\n   \"charts\": [", f);
-    int first = 1;
-    for (size_t c = 0; c < ch->n; c++) {
-      if (ch->c[c].model != (int)m)
-        continue;
-      fprintf(f, "%s{\"kind\": \"%s\", \"portfolio\": ", first ? "" : ", ", ch->c[c].kind);
-      if (ch->c[c].portfolio >= 0)
-        jstr(f, rep->ids[ch->c[c].portfolio]);
-      else
-        fputs("null", f);
-      fprintf(f, ", \"drawn\": %s}", ch->c[c].svg ? "true" : "false");
-      first = 0;
-    }
-    fprintf(f, "]}%s\n", m + 1 < rep->M ? "," : "");
-  }
-  fputs(" ],\n", f);
-  json_calibration(f, rep, ch);
-  fputs("}\n", f);
-  return ferror(f);
-}
-
 /* ---- CSV tables ---- */
 
 static int write_models_csv(FILE *f, const rp_report *rep) {
@@ -1323,7 +1025,7 @@ static int write_models_csv(FILE *f, const rp_report *rep) {
     cstr(f, mo->md.name);
     fprintf(f, ",%s,%s,%.17g,%d,%d,%s,%s,%.17g,", im_model_kind_name(mo->md.kind),
             im_measure_name(mo->md.measure), mo->md.confidence, (int)mo->md.horizon,
-            (int)mo->md.window, rp_state_name(mo->verdict),
+            (int)mo->md.window, im_verdict_state_name(mo->verdict.state),
             mo->md.horizon > 1 ? "overlap" : "binomial", mo->md.confidence);
     cnum(f, 1 - s->exceed_rate);
     fprintf(f, ",%lld,%lld,%lld,%lld", (long long)mo->n_zone[0], (long long)mo->n_zone[1],
@@ -1465,7 +1167,7 @@ im_status rp_write(const rp_report *rep, const rp_charts *ch, im_err *err) {
     }
     made = i + 1;
     int bad = i == 0   ? write_html(f, rep, ch)
-              : i == 1 ? write_json(f, rep, ch, base)
+              : i == 1 ? rp_write_json(f, rep, ch, base)
               : i == 2 ? write_models_csv(f, rep)
               : i == 3 ? write_ports_csv(f, rep)
                        : write_cal_csv(f, rep);

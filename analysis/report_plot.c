@@ -297,9 +297,9 @@ static void chart_rolling(ctx *c, const rp_report *rep, int m) {
     if (tot <= 0)
       continue;
     if (!d0)
-      d0 = rep->dates[t];
-    d1 = rep->dates[t];
-    fprintf(c->f, "%d %.6g %.6g %.6g\n", (int)rep->dates[t], 100 * mo->roll[t][0] / tot,
+      d0 = rep->run.dates[t];
+    d1 = rep->run.dates[t];
+    fprintf(c->f, "%d %.6g %.6g %.6g\n", (int)rep->run.dates[t], 100 * mo->roll[t][0] / tot,
             100 * mo->roll[t][1] / tot, 100 * mo->roll[t][2] / tot);
   }
   fprintf(c->f, "EOD\n");
@@ -344,9 +344,9 @@ static void chart_margin_loss(ctx *c, const rp_report *rep, int m, size_t j) {
     if (!isfinite(im[t]) && !isfinite(pnl[t]))
       continue;
     if (!d0)
-      d0 = rep->dates[t];
-    d1 = rep->dates[t];
-    fprintf(c->f, "%d", (int)rep->dates[t]);
+      d0 = rep->run.dates[t];
+    d1 = rep->run.dates[t];
+    fprintf(c->f, "%d", (int)rep->run.dates[t]);
     num(c->f, im[t]);
     num(c->f, -pnl[t]);
     num(c->f, e[t] == 1 ? -pnl[t] : NAN);
@@ -408,9 +408,9 @@ static void chart_increases(ctx *c, const rp_report *rep, int m, size_t j) {
     if (!isfinite(im[t]))
       continue;
     if (!d0)
-      d0 = rep->dates[t];
-    d1 = rep->dates[t];
-    fprintf(c->f, "%d", (int)rep->dates[t]);
+      d0 = rep->run.dates[t];
+    d1 = rep->run.dates[t];
+    fprintf(c->f, "%d", (int)rep->run.dates[t]);
     num(c->f, im[t]);
     for (int q = 0; q < 4; q++) {
       size_t l = (size_t)lag[q];
@@ -594,8 +594,7 @@ static void chart_cal_sens(ctx *c, const rp_report *rep, int param, size_t *work
     fprintf(c->f, "set xtics (");
     for (size_t j = 0; j < n; j++) {
       long v = lround(cal->sens[work[j]].value);
-      const char *lab = param == 0 ? (v >= 0 && v < IM_MODEL_KINDS ? im_model_kind_name((im_model_kind)v)
-                                                                   : "?")
+      const char *lab = param == 0 ? im_model_kind_name((im_model_kind)v)
                                    : (v == 0 || v == 1 ? im_measure_name((im_measure)v) : "?");
       fprintf(c->f, "%s'%s' %zu", j ? ", " : "", lab, j);
     }

@@ -1,19 +1,24 @@
 /* imvar report: the model validation report (HTML with inline SVG charts,
- * summary.json and CSV tables) of a validated results.h5. Internal to the
- * app: report_data.c reads and aggregates, report_plot.c draws with gnuplot,
- * report_write.c writes the files, cmd_report.c is the command. */
+ * summary.json and CSV tables) of a validated results.h5. Internal to
+ * analysis/: report_data.c reads and aggregates (the verdict comes from
+ * core/verdict.c), report_plot.c draws with gnuplot, report_write.c writes
+ * the HTML and CSV files, report_json.c summary.json, report.c runs it all
+ * (im_report_make, analysis.h). */
 #ifndef IM_REPORT_H
 #define IM_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "backtest.h"
 #include "calib_io.h"
 #include "im_status.h"
 #include "market.h"
 #include "model.h"
+#include "results_run.h"
 #include "summary.h"
+#include "verdict.h"
 
 /* The level at which a test "passes" (p >= level) and the summary counts
  * rejections; the same as imvar validate's. */
@@ -26,9 +31,6 @@
 /* Rows of the ranked table of the calibration section. */
 #define RP_CAL_TOP 20
 
-/* Verdicts and criterion states, worst last. */
-typedef enum { RP_PASS = 0, RP_ATTENTION = 1, RP_FAIL = 2, RP_INFO = 3, RP_NA = 4 } rp_state;
-const char *rp_state_name(rp_state s);
 const char *rp_zone_name(int z); /* "green", "yellow", "red" or "n/a" */
 
 /* The tests whose pass shares are reported: a p-value field, or a zone. */
@@ -39,17 +41,6 @@ typedef struct {
   int64_t defined;  /* evaluated portfolios where the test is defined */
   int64_t passed;   /* of those, p >= RP_TEST_LEVEL (zones: green) */
 } rp_test;
-
-typedef struct {
-  const char *key, *name;
-  int met;           /* value <= limit */
-  rp_state severity; /* what not meeting it makes the verdict: RP_FAIL, RP_ATTENTION, or
-                        RP_INFO (shown, not counted: h > 1 for tests that assume independence) */
-  double value;      /* the observed count */
-  double limit;      /* the most a correct model would show (upper end of its 95% band) */
-} rp_criterion;
-
-#define RP_N_CRITERIA 4
 
 /* Across-portfolio distribution of one statistic: finite values only. */
 typedef struct {
@@ -62,14 +53,12 @@ typedef struct {
   im_model md;
   im_bt_stats *rows; /* [P] from /models/<m>/validation */
   im_bt_summary sum; /* im_bt_summarise(rows, RP_TEST_LEVEL), as imvar validate prints */
-  int8_t *zone;      /* [P] the applicable zone: tl_zone (h = 1), tl_zone_overlap (h > 1) */
+  int8_t *zone;      /* [P] im_bt_applicable_zone: overlap-corrected for h > 1 */
   size_t *order;     /* [P] portfolio indices, worst first */
   size_t *rank;      /* [P] inverse of order: 1-based rank of portfolio i */
-  int64_t n_zone[3], n_zone_na; /* applicable zones */
+  int64_t n_zone[3], n_zone_na; /* applicable zones (the summary's), not evaluated */
   rp_test tests[RP_N_TESTS];
-  rp_criterion crit[RP_N_CRITERIA];
-  rp_state verdict;
-  double red_band, nongreen_band; /* 97.5% quantiles of Binomial(n_eval, 1e-4 / 0.05) */
+  im_verdict verdict; /* im_verdict_of(sum), as imvar validate prints */
   /* margin adequacy of the total (core + APC layer + add-ons), when the model has layers */
   int has_total;
   im_bt_summary sum_total; /* of /models/<m>/validation_total */
@@ -103,12 +92,9 @@ typedef struct {
   size_t n_named;
   size_t *named; /* [n_named] portfolio indices from --portfolios */
   /* the file */
-  char imvar_version[64], git_revision[64], created[64];
-  char *config; /* the YAML text (malloc) */
-  long ranks, seed;
+  im_results_run run; /* root attributes and /dates */
   size_t P, T, M;
   char (*ids)[IM_PORT_ID_LEN]; /* [P] copy */
-  int32_t *dates;              /* [T] YYYYMMDD */
   rp_model *models;            /* [M] */
   /* the calibration file (--calibration; cal_path NULL without one) */
   const char *cal_path;
@@ -156,6 +142,12 @@ void rp_charts_free(rp_charts *c);
  * are complete. */
 im_status rp_write(const rp_report *rep, const rp_charts *ch, im_err *err);
 
+
+/* summary.json (report_json.c); nonzero on a write error. */
+int rp_write_json(FILE *f, const rp_report *rep, const rp_charts *ch, const char *html);
+
+/* YYYY-MM-DD of a YYYYMMDD date. */
+void rp_date_str(char *b, size_t n, int32_t d);
 
 /* The paths of the side files of an HTML path (in its directory). */
 void rp_side_path(const char *html, const char *name, char *out, size_t len);
