@@ -55,7 +55,8 @@ def check_series(g, name, flags_name, val_name, sum_name, errors):
     if not np.array_equal(rows["n_obs"], n_obs):
         errors.append(f"{where}: n_obs {rows['n_obs'].tolist()} != flag counts {n_obs.tolist()}")
     if not np.array_equal(rows["n_exceed"], n_exc):
-        errors.append(f"{where}: n_exceed {rows['n_exceed'].tolist()} != flag counts {n_exc.tolist()}")
+        errors.append(f"{where}: n_exceed {rows['n_exceed'].tolist()} "
+                      f"!= flag counts {n_exc.tolist()}")
     for p in ("p_uc", "p_ind", "p_cc"):
         v = rows[p][~np.isnan(rows[p])]
         if v.size == 0 or v.min() < 0 or v.max() > 1:
@@ -84,7 +85,8 @@ def check(path):
                 o, e = check_series(g, name, flags_name, val_name, sum_name, errors)
                 obs, exc, series = obs + o, exc + e, series + 1
     if series == 0 or obs == 0 or exc == 0:
-        errors.append(f"{series} series, {obs} observations, {exc} exceedances: nothing to validate")
+        errors.append(f"{series} series, {obs} observations, {exc} exceedances: "
+                      "nothing to validate")
     for e in errors:
         print(f"check_validation: {path}: {e}")
     print(f"check_validation: {path}: {series} series, {obs} observations, {exc} exceedances, "

@@ -120,7 +120,8 @@ def as_days(stored):
     """/dates as days since 1970-01-01: DESIGN.md's encoding, or YYYYMMDD
     integers (what results.h5 holds today)."""
     if stored.size and stored[0] > 10**7:
-        return [day(f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}") for d in stored.tolist()]
+        return [(datetime.date(d // 10000, d // 100 % 100, d % 100) - EPOCH).days
+                for d in stored.tolist()]
     return stored.tolist()
 
 
