@@ -155,42 +155,81 @@ static void check_levels(const double *x, const double *sorted, size_t w, int pa
   }
 }
 
-/* Every W from 1 to W_MAX and every pattern: im_top_k at the k of ks_for,
- * and im_var / im_es at every level; one full sort serves both. */
+/* Inserts v into the descending sorted[0..n-1] (binary search, memmove). */
+static void insert_sorted(double *sorted, size_t n, double v) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (sorted[mid] >= v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  memmove(sorted + lo + 1, sorted + lo, (n - lo) * sizeof *sorted);
+  sorted[lo] = v;
+}
+
+typedef struct {
+  size_t calls, simd16, simd64, at_max, past_max;
+} coverage;
+
+/* im_top_k at every k of ks_for, then im_var / im_es at every level, on
+ * x[0..w-1] whose descending sort is sorted. */
+static void check_w(const double *x, const double *sorted, size_t w, int pat, double *copy,
+                    double *top, coverage *cv) {
+  size_t ks[16], nk = ks_for(w, ks);
+  memcpy(copy, x, w * sizeof *x);
+  for (size_t i = 0; i < nk; i++) {
+    /* k near W on long inputs takes the plain insertion path (no SIMD),
+     * quadratic in W: every W up to 400, then every 499th and W_MAX. */
+    if (ks[i] > IM_TOPK_MAX + 1 && w > 400 && w % 499 != 0 && w != W_MAX) continue;
+    check_top_k(x, sorted, w, ks[i], pat, top);
+    cv->calls++;
+    cv->simd16 += ks[i] <= 16 && w >= 64;
+    cv->simd64 += ks[i] > 16 && ks[i] <= 64 && w >= 256;
+  }
+  if (memcmp(x, copy, w * sizeof *x) != 0)
+    fail_msg("im_top_k modified its input: %s W=%zu", pat_name[pat], w);
+  check_levels(x, sorted, w, pat, copy, top, &cv->at_max, &cv->past_max);
+}
+
+/* Every W from 1 to W_MAX and every pattern. The input at W is the first W
+ * values of one array, so its sort is kept by one insertion per W; it is
+ * checked against qsort of the same prefix every 100th W. The tail-in-the-
+ * last-block pattern depends on W: regenerated and sorted with qsort at
+ * every W. */
 static void test_every_w(void **state) {
   (void)state;
   double *x = malloc(W_MAX * sizeof *x), *copy = malloc(W_MAX * sizeof *copy);
   double *sorted = malloc(W_MAX * sizeof *sorted);
   double *top = malloc((W_MAX + GUARD) * sizeof *top);
-  size_t ks[16], calls = 0, simd16 = 0, simd64 = 0, at_max = 0, past_max = 0;
+  coverage cv = {0};
   rng_state = UINT64_C(0x2545F4914F6CDD1D);
-  for (size_t w = 1; w <= W_MAX; w++)
-    for (int pat = 0; pat < N_PAT; pat++) {
-      fill(x, w, pat);
-      memcpy(copy, x, w * sizeof *x);
-      memcpy(sorted, x, w * sizeof *x);
-      qsort(sorted, w, sizeof *sorted, cmp_desc);
-      size_t nk = ks_for(w, ks);
-      for (size_t i = 0; i < nk; i++) {
-        /* k near W on long inputs takes the plain insertion path (no SIMD),
-         * quadratic in W: every W up to 400, then every 101st and W_MAX. */
-        if (ks[i] > IM_TOPK_MAX + 1 && w > 400 && w % 101 != 0 && w != W_MAX) continue;
-        check_top_k(x, sorted, w, ks[i], pat, top);
-        calls++;
-        simd16 += ks[i] <= 16 && w >= 64;
-        simd64 += ks[i] > 16 && ks[i] <= 64 && w >= 256;
+  for (int pat = 0; pat < N_PAT; pat++) {
+    if (pat != PAT_TAIL_END) fill(x, W_MAX, pat);
+    for (size_t w = 1; w <= W_MAX; w++) {
+      if (pat == PAT_TAIL_END) {
+        fill(x, w, pat);
+        memcpy(sorted, x, w * sizeof *x);
+        qsort(sorted, w, sizeof *sorted, cmp_desc);
+      } else {
+        insert_sorted(sorted, w - 1, x[w - 1]);
+        if (w % 100 == 0) {
+          memcpy(copy, x, w * sizeof *x);
+          qsort(copy, w, sizeof *copy, cmp_desc);
+          if (memcmp(copy, sorted, w * sizeof *x) != 0) fail_msg("insert_sorted at W=%zu", w);
+        }
       }
-      if (memcmp(x, copy, w * sizeof *x) != 0)
-        fail_msg("im_top_k modified its input: %s W=%zu", pat_name[pat], w);
-      check_levels(x, sorted, w, pat, copy, top, &at_max, &past_max);
+      check_w(x, sorted, w, pat, copy, top, &cv);
     }
+  }
   /* The lane paths (16 lanes: k <= 16, W >= 64; 64 lanes: 16 < k <= 64,
    * W >= 256) ran at every W where they apply, and im_var / im_es crossed
    * from the top-k buffer to selection. */
-  assert_true(simd16 == (size_t)N_PAT * (W_MAX - 63) * 5);
-  assert_true(simd64 == (size_t)N_PAT * (W_MAX - 255) * 3);
-  assert_true(calls > simd16 + simd64);
-  assert_true(at_max > 0 && past_max > 0);
+  assert_true(cv.simd16 == (size_t)N_PAT * (W_MAX - 63) * 5);
+  assert_true(cv.simd64 == (size_t)N_PAT * (W_MAX - 255) * 3);
+  assert_true(cv.calls > cv.simd16 + cv.simd64);
+  assert_true(cv.at_max > 0 && cv.past_max > 0);
   free(x);
   free(copy);
   free(sorted);
