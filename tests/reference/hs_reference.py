@@ -4,7 +4,8 @@ exceedance flags of a small book from the shipped CSVs and compares them with
 a results.h5 written by `imvar import` + `imvar backtest`.
 
 usage: hs_reference.py CONFIG.yaml BOOK.csv RESULTS.h5 BTC=prices.csv ETH=prices.csv
-                       --funding BTC=funding.csv
+                       --funding BTC=funding.csv [--range START END]
+(--range: the as-of dates the backtest ran with --set start=START --set end=END)
 
 Nothing of imvar's is used but its output file. The definitions, from DESIGN.md
 and the hs description in src/core/model.h/model.c:
@@ -13,24 +14,27 @@ and the hs description in src/core/model.h/model.c:
     (they pay funding). A day's funding is 3 x the CSV's funding_rate_mean
     (imvar import --help); f_u(k, h) = the funding of days k-h+1 .. k, unknown
     days 0.
-  - Scenario k (the W days k = t-W+1 .. t): loss_k = -sum_u E_u (S_u(k) / S_u(k-h) - 1)
+  - Scenario k (the last W days k <= t with the closes of every underlying
+    the portfolio holds at k and k-h; on gapless history k = t-W+1 .. t): loss_k = -sum_u E_u (S_u(k) / S_u(k-h) - 1)
     + sum_u F_u f_u(k, h).
   - DESIGN.md "Quantile": sorted L(1) >= L(2) >= ..., m = W (1 - a) (exact,
     in fractions of the confidence as written in the config), VaR = L(floor(m) + 1),
     ES = (L(1) + ... + L(floor m) + (m - floor m) L(floor m + 1)) / m.
   - Realised pnl(t) = sum_u E_u (S_u(t+h) / S_u(t) - 1) - sum_u F_u f_u(t+h, h);
-    exceed = 1 if -pnl > im strictly, else 0 (every day of the chosen range is
-    observed: the CSVs have no gap there).
+    exceed = 1 if -pnl > im strictly, else 0; -1 (im or pnl NaN) where a
+    close is missing at t or t+h (DESIGN.md, "not observed").
 im and pnl must agree to a relative 1e-12, exceed exactly.
 """
 import csv
 import datetime
+import math
 import sys
 from fractions import Fraction
 
 import h5py
 
 REL = 1e-12
+NAN = float("nan")
 EPOCH = datetime.date(1970, 1, 1)
 
 
@@ -98,21 +102,34 @@ def quantile(losses, measure, conf):
     return (sum(srt[:whole]) + frac * srt[whole]) / float(m)
 
 
+def scenario_loss(e, fe, close, funding, k, h):
+    loss = -sum(x * (close[u][k] / close[u][k - h] - 1.0) for u, x in e.items())
+    return loss + sum(x * funding_sum(funding, u, k, h) for u, x in fe.items())
+
+
 def reference(positions, close, funding, model, t):
+    """(im, pnl, exceed) at t: NaN, NaN, -1 where not observed."""
     measure, conf, h, w = model
-    e, fe = exposures(positions, close, t)
-    losses = []
-    for k in range(t - w + 1, t + 1):
-        loss = -sum(x * (close[u][k] / close[u][k - h] - 1.0) for u, x in e.items())
-        loss += sum(x * funding_sum(funding, u, k, h) for u, x in fe.items())
-        losses.append(loss)
-    im = quantile(losses, measure, conf)
-    pnl = sum(x * (close[u][t + h] / close[u][t] - 1.0) for u, x in e.items())
-    pnl -= sum(x * funding_sum(funding, u, t + h, h) for u, x in fe.items())
+    unds = {u for u, _, _ in positions}
+    im = pnl = NAN
+    if all(t in close[u] for u in unds):
+        e, fe = exposures(positions, close, t)
+        usable = [k for k in range(t, t - 2 * w, -1)
+                  if all(k in close[u] and k - h in close[u] for u in unds)][:w]
+        if len(usable) == w:
+            im = quantile([scenario_loss(e, fe, close, funding, k, h) for k in usable], measure,
+                          conf)
+        if all(t + h in close[u] for u in unds):
+            pnl = sum(x * (close[u][t + h] / close[u][t] - 1.0) for u, x in e.items())
+            pnl -= sum(x * funding_sum(funding, u, t + h, h) for u, x in fe.items())
+    if math.isnan(im) or math.isnan(pnl):
+        return im, pnl, -1
     return im, pnl, 1 if -pnl > im else 0
 
 
 def near(a, b):
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
     return abs(a - b) <= REL * max(abs(a), abs(b))
 
 
@@ -126,7 +143,7 @@ def as_days(stored):
 
 
 def compare(results, start, end, models, book, close, funding):
-    problems, checked, exceedances = [], 0, 0
+    problems, checked, exceedances, unobserved = [], 0, 0, 0
     dates = list(range(start, end + 1))
     with h5py.File(results, "r") as f:
         if as_days(f["dates"][...]) != dates:
@@ -147,24 +164,28 @@ def compare(results, start, end, models, book, close, funding):
                         problems.append(f"{name} {pid} {EPOCH + datetime.timedelta(t)}: im/pnl/"
                                         f"exceed {got} vs reference ({r_im!r}, {r_pnl!r}, {r_ex})")
                     checked += 1
-                    exceedances += r_ex
+                    exceedances += r_ex == 1
+                    unobserved += r_ex == -1
     if exceedances == 0:
         problems.append("no exceedance in the reference: the flags are not tested")
-    print(f"hs_reference: {exceedances} exceedances in the reference")
+    print(f"hs_reference: {exceedances} exceedances and {unobserved} not observed in the "
+          "reference")
     return problems, checked
 
 
 def parse_sources(args):
-    close, funding = {}, {}
+    close, funding, dates = {}, {}, None
     it = iter(args)
     for a in it:
-        if a == "--funding":
+        if a == "--range":
+            dates = day(next(it)), day(next(it))
+        elif a == "--funding":
             u, path = next(it).split("=", 1)
             funding[u] = read_column(path, "funding_rate_mean")
         else:
             u, path = a.split("=", 1)
             close[u] = read_column(path, "close")
-    return close, funding
+    return close, funding, dates
 
 
 def main(argv):
@@ -173,7 +194,9 @@ def main(argv):
         return 2
     start, end, models = read_config(argv[1])
     book = read_book(argv[2])
-    close, funding = parse_sources(argv[4:])
+    close, funding, dates = parse_sources(argv[4:])
+    if dates:
+        start, end = dates
     problems, checked = compare(argv[3], start, end, models, book, close, funding)
     for p in problems[:20]:
         print("hs_reference:", p)
