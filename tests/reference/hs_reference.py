@@ -15,8 +15,8 @@ and the hs description in src/core/model.h/model.c:
     (imvar import --help); f_u(k, h) = the funding of days k-h+1 .. k, unknown
     days 0.
   - Scenario k (the last W days k <= t with the closes of every underlying
-    the portfolio holds at k and k-h; on gapless history k = t-W+1 .. t): loss_k = -sum_u E_u (S_u(k) / S_u(k-h) - 1)
-    + sum_u F_u f_u(k, h).
+    the portfolio holds at k and k-h; on gapless history k = t-W+1 .. t):
+    loss_k = -sum_u E_u (S_u(k) / S_u(k-h) - 1) + sum_u F_u f_u(k, h).
   - DESIGN.md "Quantile": sorted L(1) >= L(2) >= ..., m = W (1 - a) (exact,
     in fractions of the confidence as written in the config), VaR = L(floor(m) + 1),
     ES = (L(1) + ... + L(floor m) + (m - floor m) L(floor m + 1)) / m.
