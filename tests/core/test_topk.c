@@ -79,7 +79,8 @@ static void fill(double *x, size_t w, int pat) {
 
 /* The k values the tests read for a given W: the boundaries of each path of
  * im_top_k (1, the 16- and 64-lane limits, IM_TOPK_MAX) and W itself.
- * (k = 0 is left out: im_top_k writes top[-1] then; see the report.) */
+ * k = 0 is not tested: im_top_k then reads and writes top[-1] (no caller
+ * passes it today: im_var_rank is >= 1 for W >= 1). */
 static size_t ks_for(size_t w, size_t *ks) {
   const size_t cand[] = {1, 2, 8, 15, 16, 17, 63, IM_TOPK_MAX - 1, IM_TOPK_MAX,
                          IM_TOPK_MAX + 1, w - 1, w};
