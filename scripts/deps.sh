@@ -14,6 +14,8 @@ PKGS=(
   librandom123-dev
   munge slurmctld slurmd slurm-client
   gnuplot-nox chromium fonts-dejavu-core python3
+  # tests/reference and tests/mpi: independent checks of results.h5
+  python3-numpy python3-h5py
   # tests/fuzz and tests/sanitize: clang with libFuzzer and the sanitizer runtimes
   # (libclang-rt-14-dev), llvm-symbolizer for readable reports (llvm-14), valgrind
   clang libclang-rt-14-dev llvm-14 valgrind

@@ -1,4 +1,7 @@
-/* Calibration: multi-level evaluation against single-level runs, and the
+/* Calibration: multi-level evaluation (im_model_eval_levels) against the
+ * models' definitions written out here (hs, ewma_normal, ewma_t), against
+ * the order-statistic identities every scenario model obeys (hs, fhs, mc_t),
+ * and against each level read alone; and the
  * selection logic (summary, ranking, frontier) on constructed inputs whose
  * answers are worked out by hand in the comments. */
 #include <math.h>
@@ -11,10 +14,16 @@
 
 #include <cmocka.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 
 #include "calib.h"
 
 #define ND 700
+
+static int cmp_desc(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x < y) - (x > y);
+}
 
 typedef struct {
   char und[2][IM_NAME_LEN];
@@ -55,52 +64,194 @@ static void setup(fixture *f) {
                       .pos_start = f->start, .pos_instr = f->pi, .pos_qty = f->qty};
 }
 
-/* Level l of im_model_eval_levels equals im_model_eval_tile with the model
- * at that level, bit for bit, for every kind that has levels. */
-static void test_levels_equal_single(void **state) {
+enum { D0 = 300, NT = 200, NP = 2, NV = NP * NT };
+
+static im_model model_of(im_model_kind kind) {
+  im_model md = {.kind = kind, .confidence = 0.5, .horizon = 2, .window = 250, .lambda = 0.94,
+                 .nu = 5, .paths = 2000, .seed = 7};
+  strcpy(md.name, "im");
+  return md;
+}
+
+/* Margins of both portfolios at dates [D0, D0 + NT) at n levels at once:
+ * im [n][NP][NT]. */
+static void eval_levels(const fixture *f, const im_model *md, size_t n, const im_level *lev,
+                        double *im) {
+  im_model_state *s = NULL;
+  im_err err;
+  assert_int_equal(im_model_prepare(md, &f->mkt, &f->book, &s, &err), IM_OK);
+  im_model_scratch *w = im_model_scratch_alloc(s);
+  double pnl[NV];
+  int8_t *ex = malloc(n * NV);
+  im_model_eval_levels(s, w, 0, NP, D0, D0 + NT, n, lev, im, pnl, ex);
+  free(ex);
+  im_model_scratch_free(w);
+  im_model_state_free(s);
+}
+
+static void assert_close(double got, double want, double rel, const char *what, size_t i) {
+  if (!(fabs(got - want) <= rel * fabs(want)))
+    fail_msg("%s [%zu]: %.17g, expected %.17g", what, i, got, want);
+}
+
+/* Scenario kinds (hs, fhs, mc_t), W scenarios: read at the levels whose VaR
+ * ranks are 1..5 (W (1 - a) = k - 1/2, DESIGN.md "Quantile": VaR = L(k)) the
+ * levels return the five largest scenario losses L(1) >= ... >= L(5); ES
+ * with W (1 - a) = 5 is then their mean, and with 4.5 (L(1) + ... + L(4) +
+ * L(5) / 2) / 4.5. ES and VaR come out of different code (a tail sum and an
+ * order statistic), so the identity fails if a level is read at another
+ * level's confidence or measure, or from another level's scenarios. */
+static void check_order_statistics(const fixture *f, im_model_kind kind, double w) {
+  im_level lev[7];
+  for (int k = 1; k <= 5; k++) lev[k - 1] = (im_level){1 - (k - 0.5) / w, IM_MEASURE_VAR};
+  lev[5] = (im_level){1 - 5 / w, IM_MEASURE_ES};
+  lev[6] = (im_level){1 - 4.5 / w, IM_MEASURE_ES};
+  double *im = malloc(7 * NV * sizeof *im);
+  eval_levels(f, (im_model[]){model_of(kind)}, 7, lev, im);
+  size_t distinct = 0;
+  for (size_t i = 0; i < NV; i++) {
+    double v[5], sum = 0;
+    for (int k = 0; k < 5; k++) sum += v[k] = im[(size_t)k * NV + i];
+    for (int k = 1; k < 5; k++)
+      if (!(v[k] <= v[k - 1]))
+        fail_msg("%s [%zu]: VaR rank %d above rank %d", im_model_kind_name(kind), i, k + 1, k);
+    distinct += v[4] < v[0];
+    assert_close(im[5 * NV + i], sum / 5, 1e-13, "ES, W(1-a) = 5", i);
+    assert_close(im[6 * NV + i], (sum - v[4] / 2) / 4.5, 1e-13, "ES, W(1-a) = 4.5", i);
+  }
+  assert_true(distinct > NV / 2); /* the five order statistics are not all one value */
+  free(im);
+}
+
+static void test_levels_order_statistics(void **state) {
   (void)state;
   fixture f;
   setup(&f);
-  const im_level lev[4] = {
-      {0.975, IM_MEASURE_VAR}, {0.99, IM_MEASURE_VAR}, {0.99, IM_MEASURE_ES}, {0.999, IM_MEASURE_VAR}};
-  const im_model_kind kinds[4] = {IM_MODEL_HS, IM_MODEL_FHS, IM_MODEL_EWMA_T, IM_MODEL_MC_T};
-  const size_t d0 = 300, nt = 200, P = 2, n = P * nt;
-  double *im = malloc(4 * n * sizeof *im), *pnl = malloc(n * sizeof *pnl);
-  double *im1 = malloc(n * sizeof *im1), *pnl1 = malloc(n * sizeof *pnl1);
-  int8_t *ex = malloc(4 * n), *ex1 = malloc(n);
-  for (int k = 0; k < 4; k++) {
-    im_model md = {.kind = kinds[k], .confidence = 0.5, .horizon = 2, .window = 250,
-                   .lambda = 0.94, .nu = 5, .paths = 2000, .seed = 7};
-    strcpy(md.name, "im");
-    im_model_state *s = NULL;
-    im_err err;
-    assert_int_equal(im_model_prepare(&md, &f.mkt, &f.book, &s, &err), IM_OK);
-    im_model_scratch *w = im_model_scratch_alloc(s);
-    im_model_eval_levels(s, w, 0, P, d0, d0 + nt, 4, lev, im, pnl, ex);
-    im_model_scratch_free(w);
-    im_model_state_free(s);
-    for (int l = 0; l < 4; l++) {
-      md.confidence = lev[l].confidence;
-      md.measure = lev[l].measure;
-      assert_int_equal(im_model_prepare(&md, &f.mkt, &f.book, &s, &err), IM_OK);
-      w = im_model_scratch_alloc(s);
-      im_model_eval_tile(s, w, 0, P, d0, d0 + nt, im1, pnl1, ex1);
-      im_model_scratch_free(w);
-      im_model_state_free(s);
-      assert_memory_equal(im + (size_t)l * n, im1, n * sizeof *im1);
-      assert_memory_equal(ex + (size_t)l * n, ex1, n);
-      assert_memory_equal(pnl, pnl1, n * sizeof *pnl1);
-    }
-    /* Higher confidence, larger margin (same scenarios): a sanity check that
-     * the levels are not all the same value. */
-    assert_true(im[3 * n + 5] > im[1 * n + 5] && im[1 * n + 5] > im[5]);
+  check_order_statistics(&f, IM_MODEL_HS, 250);
+  check_order_statistics(&f, IM_MODEL_FHS, 250);
+  check_order_statistics(&f, IM_MODEL_MC_T, 2000);
+}
+
+/* hs from its definition, computed here from the closes: scenario k =
+ * t-W+1 .. t loses -sum_u E_u (close_u[k] / close_u[k-h] - 1), E_u = qty x
+ * close_u[t]; VaR = L(floor(W(1-a)) + 1), ES the mean of the worst W(1-a)
+ * with the boundary weighted (250 x 0.025 = 6.25, 250 x 0.01 = 2.5). */
+static double hs_reference(const fixture *f, size_t p, size_t t, const im_level *lv) {
+  double loss[250];
+  const double *c = f->close;
+  double e_btc = p == 0 ? c[t] : 2 * c[t], e_eth = p == 0 ? 0 : -20 * c[ND + t];
+  for (size_t j = 0; j < 250; j++) {
+    size_t k = t - j;
+    loss[j] = -e_btc * (c[k] / c[k - 2] - 1) - e_eth * (c[ND + k] / c[ND + k - 2] - 1);
+  }
+  qsort(loss, 250, sizeof *loss, cmp_desc);
+  const double m = lv->confidence == 0.975 ? 6.25 : 2.5;
+  const size_t whole = (size_t)m;
+  if (lv->measure == IM_MEASURE_VAR) return loss[whole];
+  double s = (m - (double)whole) * loss[whole];
+  for (size_t j = 0; j < whole; j++) s += loss[j];
+  return s / m;
+}
+
+static void test_levels_hs_reference(void **state) {
+  (void)state;
+  fixture f;
+  setup(&f);
+  const im_level lev[4] = {{0.99, IM_MEASURE_ES}, {0.975, IM_MEASURE_VAR},
+                           {0.99, IM_MEASURE_VAR}, {0.975, IM_MEASURE_ES}};
+  double *im = malloc(4 * NV * sizeof *im);
+  eval_levels(&f, (im_model[]){model_of(IM_MODEL_HS)}, 4, lev, im);
+  for (size_t l = 0; l < 4; l++)
+    for (size_t p = 0; p < NP; p++)
+      for (size_t d = 0; d < NT; d++)
+        assert_close(im[(l * NP + p) * NT + d], hs_reference(&f, p, D0 + d, &lev[l]), 1e-12,
+                     "hs level against its definition", (l * NP + p) * NT + d);
+  free(im);
+}
+
+/* The EWMA covariance margin written out (model.h): daily log-moves r_k,
+ * weights (1 - lambda) lambda^i / (1 - lambda^W) on r_{t-i}, i < W, zero
+ * mean; sigma_h = sqrt(h E' Sigma E); VaR = q sigma_h, ES = e sigma_h with
+ * q, e the quantile and tail mean of the unit-variance normal or Student-t
+ * (t: x_a = t_nu^-1(a), q = s x_a, e = s f_nu(x_a) (nu + x_a^2) / ((nu - 1)
+ * (1 - a)), s = sqrt((nu - 2) / nu)). */
+static double ewma_reference(const fixture *f, const im_model *md, size_t p, size_t t,
+                             const im_level *lv) {
+  const double *c = f->close, lam = md->lambda;
+  const double e[2] = {p == 0 ? c[t] : 2 * c[t], p == 0 ? 0 : -20 * c[ND + t]};
+  double cov[2][2] = {{0, 0}, {0, 0}}, wgt = (1 - lam) / (1 - pow(lam, md->window));
+  for (int i = 0; i < md->window; i++, wgt *= lam) {
+    const size_t k = t - (size_t)i;
+    const double r[2] = {log(c[k] / c[k - 1]), log(c[ND + k] / c[ND + k - 1])};
+    for (int a = 0; a < 2; a++)
+      for (int b = 0; b < 2; b++) cov[a][b] += wgt * r[a] * r[b];
+  }
+  double var = 0;
+  for (int a = 0; a < 2; a++)
+    for (int b = 0; b < 2; b++) var += e[a] * e[b] * cov[a][b];
+  const double sig = sqrt(md->horizon * var), a = lv->confidence;
+  double q, es;
+  if (md->kind == IM_MODEL_EWMA_NORMAL) {
+    q = gsl_cdf_ugaussian_Pinv(a);
+    es = gsl_ran_ugaussian_pdf(q) / (1 - a);
+  } else {
+    const double nu = md->nu, x = gsl_cdf_tdist_Pinv(a, nu), s = sqrt((nu - 2) / nu);
+    q = s * x;
+    es = s * gsl_ran_tdist_pdf(x, nu) * (nu + x * x) / ((nu - 1) * (1 - a));
+  }
+  return sig * (lv->measure == IM_MEASURE_ES ? es : q);
+}
+
+static void test_levels_ewma_reference(void **state) {
+  (void)state;
+  fixture f;
+  setup(&f);
+  const im_level lev[5] = {{0.99, IM_MEASURE_VAR}, {0.975, IM_MEASURE_ES},
+                           {0.999, IM_MEASURE_VAR}, {0.975, IM_MEASURE_VAR},
+                           {0.99, IM_MEASURE_ES}};
+  const im_model_kind kinds[2] = {IM_MODEL_EWMA_NORMAL, IM_MODEL_EWMA_T};
+  double *im = malloc(5 * NV * sizeof *im);
+  for (int k = 0; k < 2; k++) {
+    const im_model md = model_of(kinds[k]);
+    eval_levels(&f, &md, 5, lev, im);
+    for (size_t l = 0; l < 5; l++)
+      for (size_t p = 0; p < NP; p++)
+        for (size_t d = 0; d < NT; d++)
+          assert_close(im[(l * NP + p) * NT + d], ewma_reference(&f, &md, p, D0 + d, &lev[l]),
+                       1e-10, im_model_kind_name(kinds[k]), (l * NP + p) * NT + d);
   }
   free(im);
-  free(pnl);
-  free(im1);
-  free(pnl1);
-  free(ex);
-  free(ex1);
+}
+
+/* A level's values do not depend on the other levels read with it: each of
+ * the order-statistics levels alone, as the model's own level through
+ * im_model_eval_tile, gives the same bits. */
+static void test_levels_alone(void **state) {
+  (void)state;
+  fixture f;
+  setup(&f);
+  const im_level lev[3] = {{0.99, IM_MEASURE_ES}, {0.975, IM_MEASURE_VAR}, {0.999, IM_MEASURE_VAR}};
+  const im_model_kind kinds[5] = {IM_MODEL_HS, IM_MODEL_FHS, IM_MODEL_EWMA_NORMAL, IM_MODEL_EWMA_T,
+                                  IM_MODEL_MC_T};
+  double *im = malloc(3 * NV * sizeof *im), im1[NV], pnl[NV];
+  int8_t ex[NV];
+  for (int k = 0; k < 5; k++) {
+    im_model md = model_of(kinds[k]);
+    eval_levels(&f, &md, 3, lev, im);
+    for (int l = 0; l < 3; l++) {
+      md.confidence = lev[l].confidence;
+      md.measure = lev[l].measure;
+      im_model_state *s = NULL;
+      im_err err;
+      assert_int_equal(im_model_prepare(&md, &f.mkt, &f.book, &s, &err), IM_OK);
+      im_model_scratch *w = im_model_scratch_alloc(s);
+      im_model_eval_tile(s, w, 0, NP, D0, D0 + NT, im1, pnl, ex);
+      im_model_scratch_free(w);
+      im_model_state_free(s);
+      assert_memory_equal(im + (size_t)l * NV, im1, sizeof im1);
+    }
+  }
+  free(im);
 }
 
 /* Kupiec p-value of x exceedances in n days at p, from the likelihood ratio
@@ -266,7 +417,9 @@ static void test_params(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_levels_equal_single), cmocka_unit_test(test_row_bonferroni),
+      cmocka_unit_test(test_levels_order_statistics), cmocka_unit_test(test_levels_hs_reference),
+      cmocka_unit_test(test_levels_ewma_reference), cmocka_unit_test(test_levels_alone),
+      cmocka_unit_test(test_row_bonferroni),
       cmocka_unit_test(test_zones),          cmocka_unit_test(test_summarise),
       cmocka_unit_test(test_rank),                cmocka_unit_test(test_pareto),
       cmocka_unit_test(test_params),
