@@ -152,6 +152,7 @@ static inline void lane_max(const double *restrict x, size_t w, size_t lanes, do
  * only elements >= c can be in the tail; the second pass skips, 8 at a time,
  * the blocks holding none. */
 void im_top_k(const double *restrict x, size_t w, size_t k, double *restrict top) {
+  if (k == 0) return; /* nothing to select; top[k - 1] below would be top[-1] */
   size_t n = 0;
   const size_t lanes = k <= 16 ? 16 : 64;
   if (w < 4 * lanes || k > lanes) {

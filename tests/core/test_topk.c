@@ -79,8 +79,7 @@ static void fill(double *x, size_t w, int pat) {
 
 /* The k values the tests read for a given W: the boundaries of each path of
  * im_top_k (1, the 16- and 64-lane limits, IM_TOPK_MAX) and W itself.
- * k = 0 is not tested: im_top_k then reads and writes top[-1] (no caller
- * passes it today: im_var_rank is >= 1 for W >= 1). */
+ * k = 0 has its own test (test_k_zero). */
 static size_t ks_for(size_t w, size_t *ks) {
   const size_t cand[] = {1, 2, 8, 15, 16, 17, 63, IM_TOPK_MAX - 1, IM_TOPK_MAX,
                          IM_TOPK_MAX + 1, w - 1, w};
@@ -257,9 +256,25 @@ static void test_hand(void **state) {
   assert_float_equal(im_es(loss, 10, 0.75, top), 9.2, 1e-15);
 }
 
+/* k = 0 selects nothing: no element of top (nor before it) may be touched.
+ * Before the fix im_top_k wrote top[k - 1] = top[-1]. */
+static void test_k_zero(void **state) {
+  (void)state;
+  static double x[3000];
+  for (size_t i = 0; i < 3000; i++) x[i] = (double)((i * 7919) % 3001);
+  const size_t ws[] = {1, 7, 63, 64, 256, 3000};
+  for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+    double buf[8];
+    for (size_t j = 0; j < 8; j++) buf[j] = -999.5;
+    im_top_k(x, ws[i], 0, buf + 4);
+    for (size_t j = 0; j < 8; j++) assert_true(buf[j] == -999.5);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hand),
+      cmocka_unit_test(test_k_zero),
       cmocka_unit_test(test_every_w),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
