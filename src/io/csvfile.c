@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   const char *path;
@@ -59,9 +60,20 @@ static void on_row(int term, void *data) {
   clear_fields(r);
 }
 
+/* "path: cannot open: reason", with the absolute path it resolved to when the
+ * given one is relative (the user sees where it was looked for). */
+static im_status open_failed(const char *path, im_err *err) {
+  const int e = errno;
+  char cwd[2048];
+  if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+    return im_err_set(err, IM_EIO, "%s: cannot open: %s", path, strerror(e));
+  return im_err_set(err, IM_EIO, "%s: cannot open: %s (looked for %s/%s)", path, strerror(e),
+                    cwd, path);
+}
+
 im_status im_csv_read(const char *path, im_csv_row_fn fn, void *ctx, im_err *err) {
   FILE *f = fopen(path, "rb");
-  if (!f) return im_err_set(err, IM_EIO, "%s: cannot open: %s", path, strerror(errno));
+  if (!f) return open_failed(path, err);
   struct csv_parser p;
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
     fclose(f);
