@@ -121,7 +121,7 @@ static im_status read_header(series_ctx *c, char **f, size_t n, size_t line, im_
   }
   const char *after = c->title[0] ? " (line 1 was skipped as a title: one field naming no column)" : "";
   if (c->col[R_DATE] < 0)
-    return im_err_set(err, IM_EDATA, "%s:%zu: header has no 'date' or 'timestamp' column%s",
+    return im_err_set(err, IM_EDATA, "%s:%zu: header has no 'date', 'timestamp', 'time' or 'unix' column%s",
                       c->path, line, after);
   if (c->col[R_VALUE] < 0)
     return im_err_set(err, IM_EDATA, "%s:%zu: header has no '%s' column%s", c->path, line,
