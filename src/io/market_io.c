@@ -35,9 +35,10 @@ typedef struct {
   size_t ncols;       /* 0 until the header is read */
   char title[48];     /* a skipped first line, or "" */
   size_t rows, cap;   /* data rows read (gaps included); capacity of s's arrays */
-  int32_t last_day;   /* the previous row's day and line, gaps included */
+  int32_t last_day;   /* the previous row's day, line and date cell, gaps included */
   size_t last_line;
-  size_t first_line; /* the first data row's line */
+  char last_cell[48];
+  size_t first_line;  /* the first data row's line */
   int dir;            /* +1 oldest first, -1 newest first, 0 not yet known */
 } series_ctx;
 
@@ -94,9 +95,9 @@ static im_status resolve_plain_volume(series_ctx *c, size_t line, im_err *err) {
   } else if (plain >= 0 && c->col[R_VOL] < 0) {
     snprintf(c->s->warning, sizeof c->s->warning,
              "%s: column '%s' ignored: a plain volume is base volume in some exports (Binance, "
-             "Coinbase) and USD in others (Yahoo); name it volume_quote, or tell the import it "
-             "is quote volume",
-             c->path, c->cname[R_PLAIN_VOL]);
+             "Coinbase) and USD in others (Yahoo); if it is the quote volume in USD, give "
+             "--quote-volume %s or name the column volume_quote",
+             c->path, c->cname[R_PLAIN_VOL], c->s->name);
   }
   return IM_OK;
 }
@@ -209,12 +210,18 @@ static im_status price_cells(const series_ctx *c, char **f, size_t line, double 
   return st;
 }
 
-/* Rows are oldest first or newest first throughout, one per day. */
-static im_status check_order(series_ctx *c, int32_t day, size_t line, im_err *err) {
+/* Rows are oldest first or newest first throughout, one per UTC day. */
+static im_status check_order(series_ctx *c, int32_t day, const char *cell, size_t line,
+                             im_err *err) {
   if (c->rows > 0) {
     char a[11], b[11];
     im_date_format(day, a);
     im_date_format(c->last_day, b);
+    if (day == c->last_day && strcmp(cell, c->last_cell) != 0)
+      return im_err_set(err, IM_EDATA,
+                        "%s:%zu: duplicate date %s (also on line %zu: '%.40s' and '%s' fall on "
+                        "the same UTC day; a daily file has one row a day)",
+                        c->path, line, a, c->last_line, cell, c->last_cell);
     if (day == c->last_day)
       return im_err_set(err, IM_EDATA, "%s:%zu: duplicate date %s (also on line %zu)", c->path,
                         line, a, c->last_line);
@@ -231,6 +238,7 @@ static im_status check_order(series_ctx *c, int32_t day, size_t line, im_err *er
   }
   c->last_day = day;
   c->last_line = line;
+  snprintf(c->last_cell, sizeof c->last_cell, "%s", cell);
   c->rows++;
   return IM_OK;
 }
@@ -280,7 +288,7 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
                       c->path, line, cell, c->cname[R_DATE]);
   double close, v[N_ROLES] = {0};
   im_status st = parse_cell(c, f, R_VALUE, 1, line, &close, err);
-  if (!st) st = check_order(c, day, line, err);
+  if (!st) st = check_order(c, day, cell, line, err);
   if (st || isnan(close)) return st; /* an empty or null close: a gap */
   if (c->prices && (st = price_cells(c, f, line, close, v, err))) return st;
   if ((st = grow(c, line, err))) return st;
