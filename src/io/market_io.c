@@ -72,9 +72,13 @@ static int field_role(const series_ctx *c, const char *f, long *pref) {
   return -1;
 }
 
+/* Takes column i for role, keeping its name as spelt, blanks around removed. */
 static void set_col(series_ctx *c, int role, long i, const char *f) {
   c->col[role] = i;
-  snprintf(c->cname[role], sizeof c->cname[role], "%s", f);
+  f += strspn(f, " \t");
+  size_t len = strlen(f);
+  while (len > 0 && (f[len - 1] == ' ' || f[len - 1] == '\t')) len--;
+  snprintf(c->cname[role], sizeof c->cname[role], "%.*s", (int)len, f);
 }
 
 /* A plain 'volume': the quote volume when the options say so, otherwise
@@ -110,7 +114,7 @@ static im_status read_header(series_ctx *c, char **f, size_t n, size_t line, im_
     if (role < 0) continue;
     /* A column named twice is ambiguous: refuse it rather than pick one. */
     const int taken = c->col[role] >= 0 && (role != R_DATE || pref == c->date_pref);
-    if (taken && role == R_VOL && !name_is(c->cname[R_VOL], f[i]))
+    if (taken && role == R_VOL && !name_is(f[i], c->cname[R_VOL]))
       return im_err_set(err, IM_EDATA, "%s:%zu: header has two quote volumes: '%s' and '%.40s'",
                         c->path, line, c->cname[R_VOL], f[i]);
     if (taken)
