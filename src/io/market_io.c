@@ -572,9 +572,14 @@ static im_status read_optional_datasets(hid_t f, const char *path, im_market *m,
                         opt[k].why);
   for (size_t i = 0; (m->high || m->low) && i < m->n_und * m->n_days; i++) {
     const double c = m->close[i], hi = m->high ? m->high[i] : NAN, lo = m->low ? m->low[i] : NAN;
-    if (hi < c || c < lo || hi < lo)
-      return im_err_set(err, IM_EDATA, "%s: [%zu][%zu]: close %.15g is not within low %.15g .. high %.15g",
-                        path, i / m->n_days, i % m->n_days, c, lo, hi);
+    if (hi < c || c < lo || hi < lo) {
+      char d[11];
+      im_date_format(m->day0 + (int32_t)(i % m->n_days), d);
+      return im_err_set(err, IM_EDATA,
+                        "%s: %s on %s: /close %.15g, /low %.15g and /high %.15g are not in order "
+                        "(low <= close <= high)",
+                        path, m->und[i / m->n_days], d, c, lo, hi);
+    }
   }
   return IM_OK;
 }

@@ -58,7 +58,8 @@ PY
 # The plain volumes (Yahoo's USD, Coinbase's BTC) are ignored with a warning;
 # told that Yahoo's is quote volume, io takes it.
 for f in BTC-USD.csv coinbase_BTC-USD_1d.csv; do
-  "$dump" --csv "$exports/$f" | head -1 | grep -q "column '[Vv]olume' ignored" ||
+  "$dump" --csv "$exports/$f" >plain-volume.txt
+  head -1 plain-volume.txt | grep -q "column '[Vv]olume' ignored" ||
     { echo "$f: no warning for the plain volume"; fail=1; }
 done
 "$dump" --csv "$exports/BTC-USD.csv" --quote >quote.txt
@@ -78,5 +79,16 @@ printf 'date,close\n2024-01-01,10\n' >plain.csv
 grep -q "plain.csv:1: header has no plain 'volume' column" q.err || { echo "message: $(cat q.err)"; fail=1; }
 "$imvar" import -o plain.h5 X=plain.csv >/dev/null
 h5ls plain.h5 | grep -qE '^(high|low) ' && { echo "/high or /low written without the columns"; fail=1; }
+# Binance's plain volume next to its volume_quote: no warning.
+"$dump" --csv "$binance" >binance.txt
+[ "$(head -1 binance.txt)" = 'warning: ' ] || { echo "Binance CSV warned"; fail=1; }
+# market_io refuses a market file whose /high is below its /close (here
+# copied from another import with h5copy).
+printf 'date,close,high,low\n2024-01-01,5,6,4\n' >hl.csv
+"$imvar" import -o hl.h5 X=hl.csv >/dev/null
+h5copy -i hl.h5 -o plain.h5 -s /high -d /high
+"$dump" plain.h5 >/dev/null 2>hl.err && { echo "a /high below /close read back"; fail=1; }
+grep -q 'plain.h5: X on 2024-01-01: /close 10, /low nan and /high 6 are not in order' hl.err ||
+  { echo "message: $(cat hl.err)"; fail=1; }
 [ $fail = 0 ] && echo "import exports: ok"
 exit $fail
