@@ -79,6 +79,15 @@ printf 'date,close\n2024-01-01,10\n' >plain.csv
 grep -q "plain.csv:1: header has no plain 'volume' column" q.err || { echo "message: $(cat q.err)"; fail=1; }
 "$imvar" import -o plain.h5 X=plain.csv >/dev/null
 h5ls plain.h5 | grep -qE '^(high|low) ' && { echo "/high or /low written without the columns"; fail=1; }
+# The CryptoDataDownload file's unix column alone, in milliseconds and in
+# microseconds, gives the days its date column gives.
+"$dump" --csv "$exports/Binance_BTCUSDT_d.csv" >by-date.txt
+for zeros in "" 000; do
+  awk -F, -v z="$zeros" 'NR == 2 {print "unix,close"} NR > 2 {print $1 z "," $7}' \
+    "$exports/Binance_BTCUSDT_d.csv" >unix.csv
+  "$dump" --csv unix.csv | cut -d' ' -f1,2 >by-unix.txt
+  cut -d' ' -f1,2 by-date.txt | cmp -s - by-unix.txt || { echo "unix$zeros: other days"; fail=1; }
+done
 # Binance's plain volume next to its volume_quote: no warning.
 "$dump" --csv "$binance" >binance.txt
 [ "$(head -1 binance.txt)" = 'warning: ' ] || { echo "Binance CSV warned"; fail=1; }
