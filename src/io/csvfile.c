@@ -60,20 +60,20 @@ static void on_row(int term, void *data) {
   clear_fields(r);
 }
 
-/* "path: cannot open: reason", with the absolute path it resolved to when the
- * given one is relative (the user sees where it was looked for). */
-static im_status open_failed(const char *path, im_err *err) {
-  const int e = errno;
+void im_path_looked_for(const char *path, char *buf, size_t len) {
   char cwd[2048];
-  if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
-    return im_err_set(err, IM_EIO, "%s: cannot open: %s", path, strerror(e));
-  return im_err_set(err, IM_EIO, "%s: cannot open: %s (looked for %s/%s)", path, strerror(e),
-                    cwd, path);
+  buf[0] = '\0';
+  if (path[0] != '/' && getcwd(cwd, sizeof cwd)) snprintf(buf, len, " (looked for %s/%s)", cwd, path);
 }
 
 im_status im_csv_read(const char *path, im_csv_row_fn fn, void *ctx, im_err *err) {
   FILE *f = fopen(path, "rb");
-  if (!f) return open_failed(path, err);
+  if (!f) {
+    const int e = errno;
+    char where[4200];
+    im_path_looked_for(path, where, sizeof where);
+    return im_err_set(err, IM_EIO, "%s: cannot open: %s%s", path, strerror(e), where);
+  }
   struct csv_parser p;
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
     fclose(f);

@@ -586,8 +586,11 @@ static im_status read_optional_datasets(hid_t f, const char *path, im_market *m,
 
 im_status im_market_read_h5(const char *path, im_market *out, im_err *err) {
   memset(out, 0, sizeof *out);
-  if (access(path, R_OK) != 0)
-    return im_err_set(err, IM_EIO, "%s: market file not found or not readable", path);
+  if (access(path, R_OK) != 0) {
+    char where[4200];
+    im_path_looked_for(path, where, sizeof where);
+    return im_err_set(err, IM_EIO, "%s: market file not found or not readable%s", path, where);
+  }
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) return im_err_set(err, IM_EDATA, "%s: not an HDF5 file", path);
   im_status st = IM_OK;
