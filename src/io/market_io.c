@@ -288,7 +288,7 @@ static im_status series_row(void *vctx, char **f, size_t n, size_t line, im_err 
   if (!im_date_parse(cell, &day) && !parse_unix_day(cell, &day))
     return im_err_set(err, IM_EDATA,
                       "%s:%zu: '%.40s' is not a date (column '%s': YYYY-MM-DD, an ISO 8601 UTC "
-                      "time, or Unix seconds or milliseconds)",
+                      "time, or Unix seconds, milliseconds or microseconds)",
                       c->path, line, cell, c->cname[R_DATE]);
   double close, v[N_ROLES] = {0};
   im_status st = parse_cell(c, f, R_VALUE, 1, line, &close, err);
