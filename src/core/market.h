@@ -28,6 +28,8 @@ typedef struct {
                                unit notional, NaN where unknown; NULL if none at all */
   double *volume;           /* [n_und][n_days] traded quote volume of day d in USD (Binance
                                volume_quote), NaN where unknown; NULL if none at all */
+  double *high;             /* [n_und][n_days] the day's highest and lowest price, */
+  double *low;              /* NaN where unknown; NULL if none at all */
 } im_market;
 
 typedef enum {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   const char *path;
@@ -59,9 +60,20 @@ static void on_row(int term, void *data) {
   clear_fields(r);
 }
 
+void im_path_looked_for(const char *path, char *buf, size_t len) {
+  char cwd[2048];
+  buf[0] = '\0';
+  if (path[0] != '/' && getcwd(cwd, sizeof cwd)) snprintf(buf, len, " (looked for %s/%s)", cwd, path);
+}
+
 im_status im_csv_read(const char *path, im_csv_row_fn fn, void *ctx, im_err *err) {
   FILE *f = fopen(path, "rb");
-  if (!f) return im_err_set(err, IM_EIO, "%s: cannot open: %s", path, strerror(errno));
+  if (!f) {
+    const int e = errno;
+    char where[4200];
+    im_path_looked_for(path, where, sizeof where);
+    return im_err_set(err, IM_EIO, "%s: cannot open: %s%s", path, strerror(e), where);
+  }
   struct csv_parser p;
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
     fclose(f);

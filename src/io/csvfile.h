@@ -13,8 +13,13 @@
  * err itself). */
 typedef im_status (*im_csv_row_fn)(void *ctx, char **fields, size_t n, size_t line, im_err *err);
 
-/* Reads path, calling fn for every record (header included). */
+/* Reads path, calling fn for every record (header included). A file that
+ * cannot be opened is reported with the path it resolved to. */
 im_status im_csv_read(const char *path, im_csv_row_fn fn, void *ctx, im_err *err);
+
+/* For not-found messages: " (looked for /cwd/path)" when path is relative,
+ * "" when it is absolute (the user sees where a file was looked for). */
+void im_path_looked_for(const char *path, char *buf, size_t len);
 
 /* The largest magnitude accepted for a price, quantity or rate (and 1/it the
  * smallest price): beyond it P&L and statistics could overflow. */
