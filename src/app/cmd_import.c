@@ -10,44 +10,72 @@
 #include "opts.h"
 
 static const char about[] =
-    "Reads one CSV of daily closes per underlying and writes market.h5: the closes on one\n"
+    "Reads one CSV of daily prices per underlying and writes market.h5: the closes on one\n"
     "gapless daily UTC calendar from the earliest to the latest date, NaN and a 0 in the\n"
-    "gap mask where a source has no row. Each CSV needs a header with a 'date' (YYYY-MM-DD)\n"
-    "or 'timestamp' (ISO 8601, UTC) column and a 'close' column; an optional 'volume_quote'\n"
-    "column (the day's traded volume in USD, >= 0; empty = unknown, as in Binance's exports)\n"
-    "is stored as /volume for the liquidity and concentration add-ons; other columns are\n"
-    "ignored.\n"
-    "Rows must be in increasing date order, one per day, with positive finite closes.\n"
+    "gap mask where a source has no row or an empty/null close. Exchange exports import\n"
+    "unedited: column names in any case; a title line above the header (CryptoDataDownload)\n"
+    "skipped; oldest-first or newest-first rows; the date from 'date', 'timestamp', 'time'\n"
+    "or 'unix' (ISO 8601 UTC, or Unix seconds/ms/us); one row per UTC day. Optional\n"
+    "columns: quote volume ('volume_quote', 'Volume USDT', 'Volume USD'; a plain 'volume'\n"
+    "only with --quote-volume) stored as /volume for the add-ons; 'high' and 'low' stored\n"
+    "as /high and /low (checked: low <= open, close <= high). Other columns are ignored.\n"
     "NAME is the underlying as portfolios name it (BTC for BTC-SPOT, BTC-PERP, ...).\n"
     "--ivol adds an underlying's ATM implied volatility (a CSV of the same form whose\n"
     "close is in percent, as Deribit's DVOL index), which option positions are priced\n"
     "with. --funding adds a perpetual's funding history: a CSV with 'date' and\n"
     "'funding_rate_mean', the mean of the day's three 8-hour rates as a fraction (Binance);\n"
     "the day's funding is 3 x that mean. It prints each underlying's date range, closes,\n"
-    "gap days and volumes. On any error nothing is written.\n";
+    "gap days and volumes, and a warning for a column it ignored. On any error nothing is\n"
+    "written. Rules in docs/data.md.\n";
 
-/* Reads the NAME=path arguments into s (column col; positive values only if pos). */
-static im_status read_series(int n, char **args, const char *col, int pos, im_series *s, im_err *err) {
+/* Whether name is listed in --quote-volume. */
+static int listed(const im_opt_list *l, const char *name) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i], name) == 0) return 1;
+  return 0;
+}
+
+/* Reads the NAME=path arguments into s: price CSVs (col NULL, plain volume
+ * taken as quote volume for the names in qv) or column col (positive values
+ * only if pos). */
+static im_status read_series(int n, char **args, const char *col, int pos, const im_opt_list *qv,
+                             im_series *s, im_err *err) {
   for (int i = 0; i < n; i++) {
     char *eq = strchr(args[i], '=');
     if (!eq || eq == args[i] || !eq[1]) return im_err_set(err, IM_EINVAL, "'%s' is not NAME=path.csv", args[i]);
     *eq = '\0';
-    im_status st = im_series_read_csv_column(eq + 1, args[i], col, pos, &s[i], err);
+    const im_price_opts po = {.volume_is_quote = listed(qv, args[i])};
+    im_status st = col ? im_series_read_csv_column(eq + 1, args[i], col, pos, &s[i], err)
+                       : im_series_read_prices(eq + 1, args[i], &po, &s[i], err);
     *eq = '=';
     if (st) return st;
+    if (s[i].warning[0]) fprintf(stderr, "imvar import: warning: %s\n", s[i].warning);
+  }
+  return IM_OK;
+}
+
+/* Every --quote-volume name must be one of the imported underlyings. */
+static im_status check_quote_names(const im_opt_list *qv, const im_series *s, int n, im_err *err) {
+  for (size_t i = 0; i < qv->n; i++) {
+    int found = 0;
+    for (int j = 0; j < n && !found; j++) found = strcmp(s[j].name, qv->v[i]) == 0;
+    if (!found)
+      return im_err_set(err, IM_EINVAL, "--quote-volume %s: %s is not one of the imported underlyings",
+                        qv->v[i], qv->v[i]);
   }
   return IM_OK;
 }
 
 static im_status run(int nargs, char **args, int nvol, char **vols, int nfund, char **funds,
-                     const char *out, im_err *err) {
+                     const im_opt_list *qv, const char *out, im_err *err) {
   im_series *s = calloc((size_t)(nargs + nvol + nfund), sizeof *s);
   if (!s) return im_err_set(err, IM_ENOMEM, "out of memory");
   im_status st = IM_OK;
   if (im_output_dir_ok(out, err->msg, sizeof err->msg) < 0) st = IM_EIO;
-  if (!st) st = read_series(nargs, args, "close", 1, s, err);
-  if (!st) st = read_series(nvol, vols, "close", 1, s + nargs, err);
-  if (!st) st = read_series(nfund, funds, "funding_rate_mean", 0, s + nargs + nvol, err);
+  if (!st) st = read_series(nargs, args, NULL, 1, qv, s, err);
+  if (!st) st = check_quote_names(qv, s, nargs, err);
+  if (!st) st = read_series(nvol, vols, "close", 1, qv, s + nargs, err);
+  if (!st) st = read_series(nfund, funds, "funding_rate_mean", 0, qv, s + nargs + nvol, err);
   for (int i = 0; i < nargs + nvol + nfund && !st; i++)
     if (im_same_file(out, s[i].source))
       st = im_err_set(err, IM_EINVAL, "-o %s: it is the input file of %s; it would be overwritten",
@@ -87,18 +115,23 @@ int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
   int rank, first;
   MPI_Comm_rank(comm, &rank);
   const char *out = NULL;
-  im_opt_list vols = {NULL, 0}, funds = {NULL, 0};
+  im_opt_list vols = {NULL, 0}, funds = {NULL, 0}, qv = {NULL, 0};
   const im_opt opts[] = {
       {"output", 'o', "FILE", "market file to write (required)", IM_OPT_STR, &out, 0, 0, NULL, NULL},
       {"ivol", 'v', "N=FILE", "implied volatility of underlying N, in percent (repeatable)",
        IM_OPT_LIST, &vols, 0, 0, NULL, NULL},
       {"funding", 'f', "N=FILE", "funding rates of underlying N's perpetuals (repeatable)",
        IM_OPT_LIST, &funds, 0, 0, NULL, NULL},
+      {"quote-volume", 'q', "N",
+       "the plain 'volume' column of N's price CSV is its traded quote volume in USD (Yahoo "
+       "Finance); without it a plain 'volume' is ignored with a warning (repeatable)",
+       IM_OPT_LIST, &qv, 0, 0, NULL, NULL},
   };
   const im_cmd_spec spec = {
       "import",
       "imvar import -o market.h5 NAME=prices.csv [NAME=prices.csv ...]\n"
-      "                    [--ivol NAME=dvol.csv ...] [--funding NAME=funding.csv ...]",
+      "                    [--ivol NAME=dvol.csv ...] [--funding NAME=funding.csv ...]\n"
+      "                    [--quote-volume NAME ...]",
       about, opts, sizeof opts / sizeof opts[0], NULL};
   int rc = im_opts_parse(&spec, argc, argv, rank, &first);
   if (rc < 0 && (!out || first >= argc))
@@ -106,7 +139,7 @@ int im_cmd_import(int argc, char **argv, MPI_Comm comm) {
   im_err err = {""};
   im_status st = IM_OK;
   if (rc < 0 && rank == 0) {
-    st = run(argc - first, argv + first, (int)vols.n, vols.v, (int)funds.n, funds.v, out, &err);
+    st = run(argc - first, argv + first, (int)vols.n, vols.v, (int)funds.n, funds.v, &qv, out, &err);
     im_report(st, &err);
   }
   im_opts_free(&spec);

@@ -99,5 +99,16 @@ h5copy -i hl.h5 -o plain.h5 -s /high -d /high
 "$dump" plain.h5 >/dev/null 2>hl.err && { echo "a /high below /close read back"; fail=1; }
 grep -q 'plain.h5: X on 2024-01-01: /close 10, /low nan and /high 6 are not in order' hl.err ||
   { echo "message: $(cat hl.err)"; fail=1; }
+# The command line: the plain-volume warning reaches stderr, --quote-volume
+# takes Yahoo's volume (59 days with a close), an unknown name is refused.
+"$imvar" import -o w.h5 YAHOO="$exports/BTC-USD.csv" >w.out 2>w.err
+grep -q "warning: .*BTC-USD.csv: column 'Volume' ignored.*--quote-volume YAHOO" w.err ||
+  { echo "no volume warning: $(cat w.err)"; fail=1; }
+"$imvar" import -o q.h5 --quote-volume YAHOO YAHOO="$exports/BTC-USD.csv" >q.out 2>q.err
+grep -q ' 59 volumes ' q.out && [ ! -s q.err ] || { echo "--quote-volume: $(cat q.out q.err)"; fail=1; }
+rc=0
+"$imvar" import -o x.h5 --quote-volume XYZ YAHOO="$exports/BTC-USD.csv" >/dev/null 2>x.err || rc=$?
+[ $rc = 3 ] && [ ! -e x.h5 ] && grep -q 'XYZ is not one of the imported underlyings' x.err ||
+  { echo "--quote-volume XYZ: rc $rc, $(cat x.err)"; fail=1; }
 [ $fail = 0 ] && echo "import exports: ok"
 exit $fail
