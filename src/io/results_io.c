@@ -171,6 +171,88 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   return e < 0 ? -1 : 0;
 }
 
+/* The root attributes, /dates and /portfolios/id (rank 0 writes the small
+ * arrays, the others select nothing). */
+static herr_t write_root(hid_t file, const im_results_meta *meta, int rank) {
+  herr_t e = 0;
+  e |= im_h5_attr_str(file, "format", IM_RESULTS_FORMAT);
+  e |= im_h5_attr_int(file, "format_version", IM_RESULTS_FORMAT_VERSION);
+  e |= im_h5_attr_str(file, "imvar_version", IMVAR_VERSION);
+  e |= im_h5_attr_str(file, "git_revision", IMVAR_GIT_REV);
+  e |= im_h5_attr_str(file, "config", meta->config_text);
+  e |= im_h5_attr_int(file, "ranks", meta->ranks);
+  e |= im_h5_attr_int(file, "seed", (long)meta->seed);
+  e |= im_h5_attr_str(file, "created", meta->created);
+  hsize_t dt[1] = {meta->n_dates}, dp[1] = {meta->n_port};
+  hid_t sp_t = H5Screate_simple(1, dt, NULL), sp_p = H5Screate_simple(1, dp, NULL);
+  hid_t d_dates = H5Dcreate2(file, "dates", H5T_NATIVE_INT32, sp_t, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+  hid_t gp = H5Gcreate2(file, "portfolios", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t tid = im_h5_str_type(IM_PORT_ID_LEN);
+  hid_t d_ids = gp < 0 ? -1 : H5Dcreate2(gp, "id", tid, sp_p, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (d_dates >= 0 && d_ids >= 0) {
+    if (rank != 0) {
+      H5Sselect_none(sp_t);
+      H5Sselect_none(sp_p);
+    }
+    e |= H5Dwrite(d_dates, H5T_NATIVE_INT32, sp_t, sp_t, H5P_DEFAULT, meta->dates);
+    e |= H5Dwrite(d_ids, tid, sp_p, sp_p, H5P_DEFAULT, meta->ids);
+  } else {
+    e = -1;
+  }
+  if (d_dates >= 0) H5Dclose(d_dates);
+  if (d_ids >= 0) H5Dclose(d_ids);
+  if (gp >= 0) H5Gclose(gp);
+  if (tid >= 0) H5Tclose(tid);
+  H5Sclose(sp_t);
+  H5Sclose(sp_p);
+  return e < 0 ? -1 : 0;
+}
+
+/* /models/<name> for every model (in creation order): attributes and layers. */
+static herr_t create_models(im_results *r, const im_results_meta *meta) {
+  hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  hid_t gm = H5Gcreate2(r->file, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  herr_t e = gm < 0 ? -1 : 0;
+  for (size_t m = 0; m < meta->n_models && gm >= 0; m++) {
+    hid_t g = H5Gcreate2(gm, meta->models[m].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || write_model_attrs(g, &meta->models[m]) < 0 ||
+        create_layers(g, &meta->models[m], meta->n_port, meta->n_dates, &r->lay[m]) < 0)
+      e = -1;
+    if (g >= 0) H5Gclose(g);
+  }
+  if (gm >= 0) H5Gclose(gm);
+  H5Pclose(gcpl);
+  return e;
+}
+
+/* /checkpoint: which tiles are finished (written after each tile's data),
+ * the tiling and the inputs' hash. */
+static herr_t create_checkpoint(im_results *r, const im_results_meta *meta) {
+  hid_t gc = H5Gcreate2(r->file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (gc < 0) return -1;
+  hsize_t dn[1] = {meta->n_tiles ? meta->n_tiles : 1};
+  hid_t sp = H5Screate_simple(1, dn, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  const uint8_t zero = 0;
+  H5Pset_fill_value(dcpl, H5T_NATIVE_UINT8, &zero);
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+  r->d_done = H5Dcreate2(gc, "done", H5T_NATIVE_UINT8, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  herr_t e = r->d_done < 0 ? -1 : 0;
+  e |= im_h5_attr_int(gc, "n_tiles", (long)meta->n_tiles);
+  e |= im_h5_attr_int(gc, "tile_portfolios", (long)meta->tile_portfolios);
+  e |= im_h5_attr_int(gc, "tile_dates", (long)meta->tile_dates);
+  char hash[32];
+  snprintf(hash, sizeof hash, "%016llx", (unsigned long long)meta->inputs_hash);
+  e |= im_h5_attr_str(gc, "inputs_hash", hash);
+  H5Gclose(gc);
+  return e < 0 ? -1 : 0;
+}
+
 im_status im_results_create(MPI_Comm comm, const char *path, const im_results_meta *meta,
                             im_results **out, im_err *err) {
   *out = NULL;
@@ -184,102 +266,30 @@ im_status im_results_create(MPI_Comm comm, const char *path, const im_results_me
   r->n_dates = meta->n_dates;
   memcpy(r->models, meta->models, meta->n_models * sizeof *r->models);
   im_status st = IM_OK;
-  hid_t fapl = mpio_fapl(comm), gcpl = -1, gp = -1, gm = -1, tid = -1;
+  hid_t fapl = mpio_fapl(comm);
   r->file = fapl < 0 ? -1 : H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   if (fapl >= 0) H5Pclose(fapl);
   if (r->file < 0) {
     st = im_err_set(err, IM_EIO, "%s: cannot create the results file (is the directory writable?)",
                     path);
-    goto fail;
-  }
-  herr_t e = 0;
-  e |= im_h5_attr_str(r->file, "format", IM_RESULTS_FORMAT);
-  e |= im_h5_attr_int(r->file, "format_version", IM_RESULTS_FORMAT_VERSION);
-  e |= im_h5_attr_str(r->file, "imvar_version", IMVAR_VERSION);
-  e |= im_h5_attr_str(r->file, "git_revision", IMVAR_GIT_REV);
-  e |= im_h5_attr_str(r->file, "config", meta->config_text);
-  e |= im_h5_attr_int(r->file, "ranks", meta->ranks);
-  e |= im_h5_attr_int(r->file, "seed", (long)meta->seed);
-  e |= im_h5_attr_str(r->file, "created", meta->created);
-
-  hsize_t dt[1] = {meta->n_dates}, dp[1] = {meta->n_port};
-  hid_t sp_t = H5Screate_simple(1, dt, NULL), sp_p = H5Screate_simple(1, dp, NULL);
-  hid_t d_dates = H5Dcreate2(r->file, "dates", H5T_NATIVE_INT32, sp_t, H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT);
-  gp = H5Gcreate2(r->file, "portfolios", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  tid = im_h5_str_type(IM_PORT_ID_LEN);
-  hid_t d_ids = gp < 0 ? -1 : H5Dcreate2(gp, "id", tid, sp_p, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  /* Small metadata arrays: rank 0 writes them, the others select nothing. */
-  if (d_dates >= 0 && d_ids >= 0) {
-    if (rank != 0) {
-      H5Sselect_none(sp_t);
-      H5Sselect_none(sp_p);
-    }
-    e |= H5Dwrite(d_dates, H5T_NATIVE_INT32, sp_t, sp_t, H5P_DEFAULT, meta->dates);
-    e |= H5Dwrite(d_ids, tid, sp_p, sp_p, H5P_DEFAULT, meta->ids);
   } else {
-    e = -1;
+    herr_t e = write_root(r->file, meta, rank); /* statements: the same order on every rank */
+    e |= create_models(r, meta);
+    e |= create_checkpoint(r, meta);
+    if (e < 0)
+      st = im_err_set(err, IM_EIO, "%s: cannot write the results layout (disk full?)", path);
+    /* All metadata on disk now: tiles only write raw data into space
+     * allocated above, so a run killed at any point can be resumed. */
+    else if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0)
+      st = im_err_set(err, IM_EIO, "%s: flush failed (disk full?)", path);
   }
-  if (d_dates >= 0) H5Dclose(d_dates);
-  if (d_ids >= 0) H5Dclose(d_ids);
-  H5Sclose(sp_t);
-  H5Sclose(sp_p);
-
-  gcpl = H5Pcreate(H5P_GROUP_CREATE);
-  H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-  gm = H5Gcreate2(r->file, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT);
-  for (size_t m = 0; m < meta->n_models && gm >= 0; m++) {
-    hid_t g = H5Gcreate2(gm, meta->models[m].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0 || write_model_attrs(g, &meta->models[m]) < 0 ||
-        create_layers(g, &meta->models[m], meta->n_port, meta->n_dates, &r->lay[m]) < 0)
-      e = -1;
-    if (g >= 0) H5Gclose(g);
+  if (st) {
+    if (r->file >= 0) H5Fclose(r->file);
+    free_handle(r);
+    return st;
   }
-  /* Which tiles are finished: written after each tile's data. */
-  hid_t gc = H5Gcreate2(r->file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (gc >= 0) {
-    hsize_t dn[1] = {meta->n_tiles ? meta->n_tiles : 1};
-    hid_t sp = H5Screate_simple(1, dn, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    const uint8_t zero = 0;
-    H5Pset_fill_value(dcpl, H5T_NATIVE_UINT8, &zero);
-    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
-    r->d_done = H5Dcreate2(gc, "done", H5T_NATIVE_UINT8, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    e |= im_h5_attr_int(gc, "n_tiles", (long)meta->n_tiles);
-    e |= im_h5_attr_int(gc, "tile_portfolios", (long)meta->tile_portfolios);
-    e |= im_h5_attr_int(gc, "tile_dates", (long)meta->tile_dates);
-    char hash[32];
-    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)meta->inputs_hash);
-    e |= im_h5_attr_str(gc, "inputs_hash", hash);
-    H5Gclose(gc);
-  }
-  if (e < 0 || gm < 0 || gc < 0 || r->d_done < 0) {
-    st = im_err_set(err, IM_EIO, "%s: cannot write the results layout (disk full?)", path);
-    goto fail;
-  }
-  /* All metadata on disk now: tiles only write raw data into space
-   * allocated above, so a run killed at any point can be resumed. */
-  if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0) {
-    st = im_err_set(err, IM_EIO, "%s: flush failed (disk full?)", path);
-    goto fail;
-  }
-  H5Gclose(gm);
-  H5Gclose(gp);
-  H5Pclose(gcpl);
-  H5Tclose(tid);
   *out = r;
   return IM_OK;
-fail:
-  if (gm >= 0) H5Gclose(gm);
-  if (gp >= 0) H5Gclose(gp);
-  if (gcpl >= 0) H5Pclose(gcpl);
-  if (tid >= 0) H5Tclose(tid);
-  if (r->file >= 0) H5Fclose(r->file);
-  free_handle(r);
-  return st;
 }
 
 im_status im_results_resume(MPI_Comm comm, const char *path, const im_results_meta *meta,

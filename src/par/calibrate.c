@@ -94,6 +94,123 @@ static int results_add(results *r, long item, const im_cal_row *rows, size_t n) 
   return 0;
 }
 
+/* The distinct (horizon, confidence) pairs of the h > 1 sets of this chunk
+ * and, per pair k, the distinct observation counts of their rows:
+ * len[off[k] .. off[k+1]). */
+typedef struct {
+  long n_pairs, n_len;
+  long *ph, *off, *len;
+  double *pc;
+} zone_pairs;
+
+static void zone_pairs_free(zone_pairs *z) {
+  free(z->ph);
+  free(z->pc);
+  free(z->off);
+  free(z->len);
+}
+
+static im_status zone_pairs_alloc(zone_pairs *z, size_t n_pairs, size_t n_len, im_err *err) {
+  z->ph = malloc((n_pairs + 1) * sizeof *z->ph);
+  z->pc = malloc((n_pairs + 1) * sizeof *z->pc);
+  z->off = malloc((n_pairs + 2) * sizeof *z->off);
+  z->len = malloc((n_len + 1) * sizeof *z->len);
+  if (!z->ph || !z->pc || !z->off || !z->len) return im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+  return IM_OK;
+}
+
+/* Whether set m is the first of its pair not yet listed. */
+static int new_pair(const zone_pairs *z, const im_model *m) {
+  for (long j = 0; j < z->n_pairs; j++)
+    if (z->ph[j] == m->horizon && z->pc[j] == m->confidence) return 0;
+  return 1;
+}
+
+/* Rank 0: lists the pairs in set order, and their lengths from the rows. */
+static im_status list_pairs(const im_calib *cal, const uint8_t *mine, size_t P,
+                            const im_cal_row *all, zone_pairs *z, im_err *err) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  im_status st = zone_pairs_alloc(z, S, S * Q * P, err);
+  for (size_t first = 0; !st && first < S; first++) {
+    const im_model *m = &cal->sets[first];
+    if (!mine[first] || m->horizon <= 1 || !new_pair(z, m)) continue;
+    const long k = z->n_pairs++;
+    z->ph[k] = m->horizon;
+    z->pc[k] = m->confidence;
+    z->off[k] = z->n_len;
+    for (size_t i = first; i < S; i++) {
+      if (!mine[i] || cal->sets[i].horizon != z->ph[k] || cal->sets[i].confidence != z->pc[k]) continue;
+      for (size_t r = 0; r < Q * P; r++) {
+        const long n = (long)all[i * Q * P + r].n_obs;
+        int seen = n <= 0;
+        for (long j = z->off[k]; j < z->n_len && !seen; j++) seen = z->len[j] == n;
+        if (!seen) z->len[z->n_len++] = n;
+      }
+    }
+  }
+  if (!st) z->off[z->n_pairs] = z->n_len;
+  return st;
+}
+
+/* Everyone gets rank 0's list. */
+static im_status share_pairs(MPI_Comm comm, int rank, zone_pairs *z, im_err *err) {
+  long counts[2] = {z->n_pairs, z->n_len};
+  im_status st = im_par_agree(comm, IM_MPI(err, MPI_Bcast, (counts, 2, MPI_LONG, 0, comm)));
+  if (st) return st;
+  z->n_pairs = counts[0];
+  z->n_len = counts[1];
+  if (rank != 0) st = zone_pairs_alloc(z, (size_t)z->n_pairs, (size_t)z->n_len, err);
+  st = im_par_agree(comm, st);
+  if (st || !z->n_pairs) return st;
+  st = IM_MPI(err, MPI_Bcast, (z->ph, (int)z->n_pairs, MPI_LONG, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Bcast, (z->pc, (int)z->n_pairs, MPI_DOUBLE, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Bcast, (z->off, (int)z->n_pairs + 1, MPI_LONG, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Bcast, (z->len, (int)z->n_len, MPI_LONG, 0, comm));
+  return im_par_agree(comm, st);
+}
+
+/* The simulated bounds of every (pair, length), one pair per rank in turn,
+ * summed on rank 0 into g0, y0 (each entry computed by one rank, zero
+ * elsewhere: the sum is exact). */
+static im_status simulate_bounds(MPI_Comm comm, int rank, int size, const zone_pairs *z,
+                                 uint64_t seed, int64_t *g0, int64_t *y0, im_err *err) {
+  int64_t *g = calloc((size_t)z->n_len + 1, sizeof *g), *y = calloc((size_t)z->n_len + 1, sizeof *y);
+  size_t *l = malloc(((size_t)z->n_len + 1) * sizeof *l);
+  im_status st = g && y && l ? IM_OK : im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+  for (long k = rank; k < z->n_pairs && !st; k += size) {
+    const size_t m = (size_t)(z->off[k + 1] - z->off[k]);
+    for (size_t j = 0; j < m; j++) l[j] = (size_t)z->len[z->off[k] + (long)j];
+    if (m)
+      st = im_bt_overlap_bounds_multi(l, m, (size_t)z->ph[k], 1 - z->pc[k], seed, IM_PAR_OVERLAP_SIMS,
+                                      g + z->off[k], y + z->off[k], err);
+  }
+  st = im_par_agree(comm, st);
+  if (!st) st = IM_MPI(err, MPI_Reduce, (g, g0, (int)z->n_len, MPI_INT64_T, MPI_SUM, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Reduce, (y, y0, (int)z->n_len, MPI_INT64_T, MPI_SUM, 0, comm));
+  free(g);
+  free(y);
+  free(l);
+  return im_par_agree(comm, st);
+}
+
+/* Rank 0: each h > 1 row's zone from the bounds of its pair and length. */
+static void assign_zones(const im_calib *cal, const uint8_t *mine, size_t P, const zone_pairs *z,
+                         const int64_t *g0, const int64_t *y0, im_cal_row *all) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  for (size_t i = 0; i < S; i++) {
+    const im_model *m = &cal->sets[i];
+    if (!mine[i] || m->horizon <= 1) continue;
+    long k = 0;
+    while (z->ph[k] != m->horizon || z->pc[k] != m->confidence) k++;
+    for (size_t r = 0; r < Q * P; r++) {
+      im_cal_row *row = &all[i * Q * P + r];
+      long j = z->off[k];
+      while (j < z->off[k + 1] && z->len[j] != (long)row->n_obs) j++;
+      row->zone = j < z->off[k + 1] ? im_cal_zone(row->n_obs, row->n_exceed, g0[j], y0[j]) : -1;
+    }
+  }
+}
+
 /* Sets the zones of the rows of horizon h > 1 (all[set][period][P]) from the
  * simulated overlap bounds: one simulation per distinct (h, confidence),
  * shared out among the ranks. Collective; the rows live on rank 0. */
@@ -102,108 +219,20 @@ static im_status fill_zones(MPI_Comm comm, const im_calib *cal, const uint8_t *m
   int rank = 0, size = 1;
   im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
   if (!st) st = IM_MPI(err, MPI_Comm_size, (comm, &size));
-  const size_t S = cal->n_sets, Q = cal->n_periods;
-  /* Rank 0 lists the pairs and their lengths: pair k's lengths are
-   * len[off[k] .. off[k+1]). Then everyone gets the list. */
-  long n_pairs = 0, n_len = 0;
-  long *ph = NULL, *off = NULL;
-  double *pc = NULL;
-  long *len = NULL;
+  zone_pairs z = {0};
+  if (!st && rank == 0) st = list_pairs(cal, mine, P, all, &z, err);
+  st = im_par_agree(comm, st);
+  if (!st) st = share_pairs(comm, rank, &z, err);
+  int64_t *g0 = NULL, *y0 = NULL;
   if (!st && rank == 0) {
-    ph = malloc((S + 1) * sizeof *ph);
-    pc = malloc((S + 1) * sizeof *pc);
-    off = malloc((S + 2) * sizeof *off);
-    len = malloc((S * Q * P + 1) * sizeof *len);
-    if (!ph || !pc || !off || !len) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-    for (long k = 0; !st && k <= (long)S; k++) {
-      /* pair k: the k-th distinct (h, confidence) among the sets, in order */
-      size_t first = S;
-      for (size_t i = 0; i < S && first == S; i++) {
-        const im_model *m = &cal->sets[i];
-        if (!mine[i] || m->horizon <= 1) continue;
-        int seen = 0;
-        for (long j = 0; j < n_pairs && !seen; j++) seen = ph[j] == m->horizon && pc[j] == m->confidence;
-        if (!seen) first = i;
-      }
-      if (first == S) break;
-      ph[n_pairs] = cal->sets[first].horizon;
-      pc[n_pairs] = cal->sets[first].confidence;
-      off[n_pairs] = n_len;
-      for (size_t i = 0; i < S; i++) {
-        if (!mine[i] || cal->sets[i].horizon != ph[n_pairs] || cal->sets[i].confidence != pc[n_pairs])
-          continue;
-        for (size_t r = 0; r < Q * P; r++) {
-          const long n = (long)all[i * Q * P + r].n_obs;
-          int seen = n <= 0;
-          for (long j = off[n_pairs]; j < n_len && !seen; j++) seen = len[j] == n;
-          if (!seen) len[n_len++] = n;
-        }
-      }
-      n_pairs++;
-    }
-    if (off) off[n_pairs] = n_len;
+    g0 = calloc((size_t)z.n_len + 1, sizeof *g0);
+    y0 = calloc((size_t)z.n_len + 1, sizeof *y0);
+    if (!g0 || !y0) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
   }
   st = im_par_agree(comm, st);
-  long counts[2] = {n_pairs, n_len};
-  if (!st) st = im_par_agree(comm, IM_MPI(err, MPI_Bcast, (counts, 2, MPI_LONG, 0, comm)));
-  n_pairs = counts[0];
-  n_len = counts[1];
-  if (!st && rank != 0) {
-    ph = malloc((size_t)(n_pairs + 1) * sizeof *ph);
-    pc = malloc((size_t)(n_pairs + 1) * sizeof *pc);
-    off = malloc((size_t)(n_pairs + 2) * sizeof *off);
-    len = malloc((size_t)(n_len + 1) * sizeof *len);
-    if (!ph || !pc || !off || !len) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-  }
-  st = im_par_agree(comm, st);
-  int64_t *g = st ? NULL : calloc((size_t)n_len + 1, sizeof *g);
-  int64_t *y = st ? NULL : calloc((size_t)n_len + 1, sizeof *y);
-  int64_t *g0 = st || rank ? NULL : calloc((size_t)n_len + 1, sizeof *g0);
-  int64_t *y0 = st || rank ? NULL : calloc((size_t)n_len + 1, sizeof *y0);
-  if (!st && (!g || !y || (rank == 0 && (!g0 || !y0))))
-    st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-  st = im_par_agree(comm, st);
-  if (!st && n_pairs) {
-    st = IM_MPI(err, MPI_Bcast, (ph, (int)n_pairs, MPI_LONG, 0, comm));
-    if (!st) st = IM_MPI(err, MPI_Bcast, (pc, (int)n_pairs, MPI_DOUBLE, 0, comm));
-    if (!st) st = IM_MPI(err, MPI_Bcast, (off, (int)n_pairs + 1, MPI_LONG, 0, comm));
-    if (!st) st = IM_MPI(err, MPI_Bcast, (len, (int)n_len, MPI_LONG, 0, comm));
-    st = im_par_agree(comm, st);
-    for (long k = rank; k < n_pairs && !st; k += size) {
-      const size_t m = (size_t)(off[k + 1] - off[k]);
-      size_t *l = malloc((m ? m : 1) * sizeof *l);
-      if (!l) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-      for (size_t j = 0; j < m && l; j++) l[j] = (size_t)len[off[k] + (long)j];
-      if (!st && m)
-        st = im_bt_overlap_bounds_multi(l, m, (size_t)ph[k], 1 - pc[k], seed, IM_PAR_OVERLAP_SIMS,
-                                        g + off[k], y + off[k], err);
-      free(l);
-    }
-    st = im_par_agree(comm, st);
-    /* Each entry was computed by one rank, zero elsewhere: the sum is exact. */
-    if (!st) st = IM_MPI(err, MPI_Reduce, (g, g0, (int)n_len, MPI_INT64_T, MPI_SUM, 0, comm));
-    if (!st) st = IM_MPI(err, MPI_Reduce, (y, y0, (int)n_len, MPI_INT64_T, MPI_SUM, 0, comm));
-    st = im_par_agree(comm, st);
-  }
-  if (!st && rank == 0)
-    for (size_t i = 0; i < S; i++) {
-      const im_model *m = &cal->sets[i];
-      if (!mine[i] || m->horizon <= 1) continue;
-      long k = 0;
-      while (ph[k] != m->horizon || pc[k] != m->confidence) k++;
-      for (size_t r = 0; r < Q * P; r++) {
-        im_cal_row *row = &all[i * Q * P + r];
-        long j = off[k];
-        while (j < off[k + 1] && len[j] != (long)row->n_obs) j++;
-        row->zone = j < off[k + 1] ? im_cal_zone(row->n_obs, row->n_exceed, g0[j], y0[j]) : -1;
-      }
-    }
-  free(ph);
-  free(pc);
-  free(off);
-  free(len);
-  free(g);
-  free(y);
+  if (!st && z.n_pairs) st = simulate_bounds(comm, rank, size, &z, seed, g0, y0, err);
+  if (!st && rank == 0) assign_zones(cal, mine, P, &z, g0, y0, all);
+  zone_pairs_free(&z);
   free(g0);
   free(y0);
   return st;
