@@ -108,6 +108,15 @@ const im_tile_layer *im_tile_find(const im_tile *t, im_layer_role role) {
 
 int im_tile_has_total(const im_tile *t) { return im_tile_find(t, IM_ROLE_TOTAL_FLAGS) != NULL; }
 
+int im_tile_core_only(const im_model *m) {
+  const im_layer *l[IM_TILE_MAX_LAYERS];
+  const size_t n = im_tile_layers(m, l);
+  for (size_t i = 0; i < n; i++)
+    if (l[i]->role != IM_ROLE_MARGIN && l[i]->role != IM_ROLE_PNL && l[i]->role != IM_ROLE_FLAGS)
+      return 0;
+  return 1;
+}
+
 /* The pipeline. Each step runs for the models it applies to, in order, on
  * the buffers of the catalog (NULL where the model lacks the layer); a step
  * reads what the steps before it wrote. */

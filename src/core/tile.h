@@ -99,8 +99,12 @@ im_status im_tile_eval(im_tile *t, const im_model *m, const im_model_state *s, i
                        size_t p0, size_t p1, size_t d0, size_t d1, size_t n_lev,
                        const im_level *lev, im_err *err);
 
-/* Whether a tile (or a model's layer list) has a total margin beyond the core. */
+/* Whether a tile has a total margin beyond the core. */
 int im_tile_has_total(const im_tile *t);
+
+/* Whether model m has no layer beyond the core margin, P&L and flags, so
+ * that it can be evaluated at several levels at once (calibration groups). */
+int im_tile_core_only(const im_model *m);
 
 /* The margin a tile is judged by at level l and its flags ([np][nt]): with
  * total and a total margin, core + the in_total layers (their sum first,

@@ -174,11 +174,7 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
 /* The root attributes, /dates and /portfolios/id (rank 0 writes the small
  * arrays, the others select nothing). */
 static herr_t write_root(hid_t file, const im_results_meta *meta, int rank) {
-  herr_t e = 0;
-  e |= im_h5_attr_str(file, "format", IM_RESULTS_FORMAT);
-  e |= im_h5_attr_int(file, "format_version", IM_RESULTS_FORMAT_VERSION);
-  e |= im_h5_attr_str(file, "imvar_version", IMVAR_VERSION);
-  e |= im_h5_attr_str(file, "git_revision", IMVAR_GIT_REV);
+  herr_t e = im_h5_attr_provenance(file, IM_RESULTS_FORMAT, IM_RESULTS_FORMAT_VERSION);
   e |= im_h5_attr_str(file, "config", meta->config_text);
   e |= im_h5_attr_int(file, "ranks", meta->ranks);
   e |= im_h5_attr_int(file, "seed", (long)meta->seed);

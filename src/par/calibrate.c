@@ -10,15 +10,16 @@
 #include "par_internal.h"
 
 /* Sets that differ only in confidence and measure share one model state and
- * one set of scenarios (im_model_eval_levels). Sets with an APC layer or
- * add-ons are evaluated alone: the layers read the model's own level. */
+ * one set of scenarios (im_tile_eval at several levels). Sets with layers
+ * beyond the core margin are evaluated alone: the layers read the model's own
+ * level. */
 typedef struct {
   size_t n_lev;
   size_t set[IM_MAX_LEVELS]; /* indices into cal->sets */
 } group;
 
 static int groupable(const im_model *a, const im_model *b) {
-  if (im_model_has_total(a) || im_model_has_total(b)) return 0;
+  if (!im_tile_core_only(a) || !im_tile_core_only(b)) return 0;
   im_model x = *a, y = *b;
   x.confidence = y.confidence;
   x.measure = y.measure;

@@ -224,6 +224,7 @@ static void test_layers_per_model(void **state) {
                                        : IM_ELEM_F64);
     }
     assert_string_equal(got, cases[c].names);
+    assert_int_equal(im_tile_core_only(&m), n == 3); /* groupable at several levels */
   }
 }
 
