@@ -578,17 +578,16 @@ size_t im_results_layers(const im_results *r, size_t m, const im_layer **out) {
 im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t t0,
                                 const im_tile *t, im_err *err) {
   const layer_set *ls = &r->lay[model];
-  herr_t e = 0;
-  for (size_t i = 0; i < ls->n && e >= 0; i++) { /* every dataset, from the tile's layer */
+  for (size_t i = 0; i < ls->n; i++) { /* every dataset, from the tile's layer */
     size_t k = 0;
     while (k < t->n_layers && t->layer[k].desc != ls->desc[i]) k++;
-    e = k == t->n_layers ? -1
-                         : block_io(ls->d[i], elem_type(ls->desc[i]->elem), p0, t->np, t0, t->nt,
-                                    t->layer[k].data, 1);
+    if (k == t->n_layers)
+      return im_err_set(err, IM_EINTERNAL, "%s: the tile of model %s has no layer %s", r->path,
+                        r->models[model].name, ls->desc[i]->name);
+    if (block_io(ls->d[i], elem_type(ls->desc[i]->elem), p0, t->np, t0, t->nt, t->layer[k].data, 1) < 0)
+      return im_err_set(err, IM_EIO, "%s: writing a tile of model %s failed (disk full?)", r->path,
+                        r->models[model].name);
   }
-  if (e < 0 || t->n_layers != ls->n)
-    return im_err_set(err, IM_EIO, "%s: writing a tile of model %s failed (disk full?)", r->path,
-                      r->models[model].name);
   return IM_OK;
 }
 

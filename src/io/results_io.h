@@ -78,7 +78,7 @@ const char (*im_results_ids(const im_results *r))[IM_PORT_ID_LEN];
 size_t im_results_layers(const im_results *r, size_t m, const im_layer **out);
 
 /* Independent. Writes every layer of the model from the tile t (level 0,
- * t->np x t->nt cells) at (p0, t0); IM_EIO if the tile lacks one. */
+ * t->np x t->nt cells) at (p0, t0); IM_EINTERNAL if the tile lacks one. */
 im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t t0,
                                 const im_tile *t, im_err *err);
 
