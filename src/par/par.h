@@ -87,9 +87,9 @@ im_status im_par_mpi_status(int rc, const char *call, const char *where, im_err 
 im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err);
 
 /* The calibration sweep of the sets i with i % n_chunks == chunk: each set is
- * backtested on every period of cal (clipped to the job's dates), its core
- * margin read at its own level (sets with an APC layer or add-ons: the total margin and
- * its flags), and metrics[i * n_periods + q] is filled on rank 0 for those
+ * backtested on every period of cal (clipped to the job's dates) and judged
+ * on the margin im_tile_judged gives at its own level (the total margin and
+ * its flags for a set with layers beyond the core), and metrics[i * n_periods + q] is filled on rank 0 for those
  * sets (the others are left as they are). Values do not depend on the rank
  * count or the chunking. When *stop is set (SIGTERM), every rank stops after
  * its current item and *interrupted is set: no metrics (the sweep is short;
