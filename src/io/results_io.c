@@ -434,6 +434,34 @@ static herr_t open_layers(hid_t g, const im_results *r, layer_set *ls) {
   return in_total && !find_role(ls, IM_ROLE_TOTAL_FLAGS, NULL) ? -1 : 0;
 }
 
+static im_status check_format(hid_t f, const char *path, im_err *err) {
+  char fmt[64] = "";
+  long ver = 0;
+  if (im_h5_attr_read_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, IM_RESULTS_FORMAT) ||
+      im_h5_attr_read_int(f, "format_version", &ver) < 0 || ver != IM_RESULTS_FORMAT_VERSION)
+    return im_err_set(err, IM_EDATA,
+                      "%s: not an imvar results file of this version (format '%s' version %ld; "
+                      "expected '%s' version %d)",
+                      path, fmt, ver, IM_RESULTS_FORMAT, IM_RESULTS_FORMAT_VERSION);
+  return IM_OK;
+}
+
+/* The models of /models (gm), in creation order: parameters and layers. */
+static im_status open_models(im_results *r, hid_t gm, im_err *err) {
+  for (size_t m = 0; m < r->n_models; m++) {
+    char name[IM_NAME_LEN + 1] = "";
+    ssize_t len = H5Lget_name_by_idx(gm, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, m, name,
+                                     sizeof name, H5P_DEFAULT);
+    hid_t g = len > 0 && len < IM_NAME_LEN ? H5Gopen2(gm, name, H5P_DEFAULT) : -1;
+    const int ok = g >= 0 && read_model_attrs(g, name, &r->models[m]) >= 0 &&
+                   open_layers(g, r, &r->lay[m]) >= 0;
+    if (g >= 0) H5Gclose(g);
+    if (!ok)
+      return im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", r->path, name);
+  }
+  return IM_OK;
+}
+
 static im_status open_file(MPI_Comm comm, const char *path, int writable, im_results **out,
                            im_err *err) {
   *out = NULL;
@@ -444,17 +472,11 @@ static im_status open_file(MPI_Comm comm, const char *path, int writable, im_res
   if (fapl >= 0) H5Pclose(fapl);
   if (f < 0) return im_err_set(err, IM_EIO, "%s: cannot open as an HDF5 file%s", path,
                                writable ? " for writing" : "");
-  char fmt[64] = "";
-  long ver = 0;
-  if (im_h5_attr_read_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, IM_RESULTS_FORMAT) ||
-      im_h5_attr_read_int(f, "format_version", &ver) < 0 || ver != IM_RESULTS_FORMAT_VERSION) {
+  im_status st = check_format(f, path, err);
+  if (st) {
     H5Fclose(f);
-    return im_err_set(err, IM_EDATA,
-                      "%s: not an imvar results file of this version (format '%s' version %ld; "
-                      "expected '%s' version %d)",
-                      path, fmt, ver, IM_RESULTS_FORMAT, IM_RESULTS_FORMAT_VERSION);
+    return st;
   }
-  im_status st = IM_OK;
   hsize_t dt[1], dp[1];
   hid_t dd = im_h5_open_checked(f, "dates", 1, dt);
   hid_t di = im_h5_open_checked(f, "portfolios/id", 1, dp);
@@ -487,15 +509,7 @@ static im_status open_file(MPI_Comm comm, const char *path, int writable, im_res
   if (!r->ids || H5Dread(di, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->ids) < 0)
     st = im_err_set(err, IM_EDATA, "%s: cannot read /portfolios/id", path);
   H5Tclose(tid);
-  for (size_t m = 0; m < r->n_models && !st; m++) {
-    char name[IM_NAME_LEN + 1] = "";
-    ssize_t len = H5Lget_name_by_idx(gm, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, m, name,
-                                     sizeof name, H5P_DEFAULT);
-    hid_t g = len > 0 && len < IM_NAME_LEN ? H5Gopen2(gm, name, H5P_DEFAULT) : -1;
-    if (g < 0 || read_model_attrs(g, name, &r->models[m]) < 0 || open_layers(g, r, &r->lay[m]) < 0)
-      st = im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", path, name);
-    if (g >= 0) H5Gclose(g);
-  }
+  if (!st) st = open_models(r, gm, err);
 done:
   if (dd >= 0) H5Dclose(dd);
   if (di >= 0) H5Dclose(di);
@@ -651,6 +665,56 @@ static long tiles_missing(hid_t file, long *total) {
   return missing;
 }
 
+/* /models/<m>/validation, summary (and _total with a total margin), and
+ * validation_subsamples (h > 1), replacing earlier ones. fs, fsum: the
+ * packed file types of the rows. */
+static herr_t create_validation(im_results *r, size_t m, hid_t fs, hid_t fsum) {
+  hid_t g = model_group(r, m);
+  if (g < 0) return -1;
+  herr_t e = 0;
+  const char *names[] = {"validation", "validation_subsamples", "summary", "validation_total",
+                         "summary_total"};
+  for (int i = 0; i < 5; i++)
+    if (H5Lexists(g, names[i], H5P_DEFAULT) > 0) e |= H5Ldelete(g, names[i], H5P_DEFAULT);
+  const hsize_t h = (hsize_t)r->models[m].horizon;
+  hsize_t dp[1] = {r->n_port}, d1[1] = {1}, dsub[2] = {r->n_port, h};
+  hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
+  hid_t dv = H5Dcreate2(g, "validation", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t ds = H5Dcreate2(g, "summary", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (im_results_has_total(r, m)) { /* the same battery on the total margin: margin adequacy */
+    hid_t a = H5Dcreate2(g, "validation_total", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t b = H5Dcreate2(g, "summary_total", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || b < 0) e = -1;
+    if (a >= 0) H5Dclose(a);
+    if (b >= 0) H5Dclose(b);
+  }
+  if (dv < 0 || ds < 0) e = -1;
+  if (h > 1) { /* the h non-overlapping sub-samples of each portfolio */
+    hid_t s2 = H5Screate_simple(2, dsub, NULL);
+    hid_t dsb = H5Dcreate2(g, "validation_subsamples", fs, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (dsb < 0) e = -1;
+    else {
+      e |= im_h5_attr_str(dsb, "rows", "[portfolio][k]: the battery on days k, k+h, k+2h, ... "
+                                       "(non-overlapping h-day horizons)");
+      H5Dclose(dsb);
+    }
+    H5Sclose(s2);
+  }
+  if (dv >= 0) {
+    e |= im_h5_attr_str(dv, "tests", "see README.md, 'Backtest statistics'; tl_zone and "
+                                     "basel_zone: 0 green, 1 yellow, 2 red, -1 not applicable");
+    H5Dclose(dv);
+  }
+  if (ds >= 0) {
+    e |= im_h5_attr_double(ds, "test_level", 0.05);
+    H5Dclose(ds);
+  }
+  H5Sclose(sp);
+  H5Sclose(s1);
+  H5Gclose(g);
+  return e < 0 ? -1 : 0;
+}
+
 im_status im_results_begin_validation(im_results *r, im_err *err) {
   /* An interrupted run's checkpoint holds tiles never computed (read as not
    * observed): validating it would make it look like a finished file. */
@@ -664,53 +728,7 @@ im_status im_results_begin_validation(im_results *r, im_err *err) {
   hid_t ts = stats_type(), tsum = summary_type();
   hid_t fs = packed(ts), fsum = packed(tsum);
   herr_t e = 0;
-  for (size_t m = 0; m < r->n_models && e >= 0; m++) {
-    hid_t g = model_group(r, m);
-    if (g < 0) {
-      e = -1;
-      break;
-    }
-    const char *names[] = {"validation", "validation_subsamples", "summary", "validation_total",
-                           "summary_total"};
-    for (int i = 0; i < 5; i++)
-      if (H5Lexists(g, names[i], H5P_DEFAULT) > 0) e |= H5Ldelete(g, names[i], H5P_DEFAULT);
-    const hsize_t h = (hsize_t)r->models[m].horizon;
-    hsize_t dp[1] = {r->n_port}, d1[1] = {1}, dsub[2] = {r->n_port, h};
-    hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    hid_t dv = H5Dcreate2(g, "validation", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t ds = H5Dcreate2(g, "summary", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (im_results_has_total(r, m)) { /* the same battery on the total margin: margin adequacy */
-      hid_t a = H5Dcreate2(g, "validation_total", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      hid_t b = H5Dcreate2(g, "summary_total", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      if (a < 0 || b < 0) e = -1;
-      if (a >= 0) H5Dclose(a);
-      if (b >= 0) H5Dclose(b);
-    }
-    if (dv < 0 || ds < 0) e = -1;
-    if (h > 1) { /* the h non-overlapping sub-samples of each portfolio */
-      hid_t s2 = H5Screate_simple(2, dsub, NULL);
-      hid_t dsb = H5Dcreate2(g, "validation_subsamples", fs, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      if (dsb < 0) e = -1;
-      else {
-        e |= im_h5_attr_str(dsb, "rows", "[portfolio][k]: the battery on days k, k+h, k+2h, ... "
-                                         "(non-overlapping h-day horizons)");
-        H5Dclose(dsb);
-      }
-      H5Sclose(s2);
-    }
-    if (dv >= 0) {
-      e |= im_h5_attr_str(dv, "tests", "see README.md, 'Backtest statistics'; tl_zone and "
-                                       "basel_zone: 0 green, 1 yellow, 2 red, -1 not applicable");
-      H5Dclose(dv);
-    }
-    if (ds >= 0) {
-      e |= im_h5_attr_double(ds, "test_level", 0.05);
-      H5Dclose(ds);
-    }
-    H5Sclose(sp);
-    H5Sclose(s1);
-    H5Gclose(g);
-  }
+  for (size_t m = 0; m < r->n_models && e >= 0; m++) e = create_validation(r, m, fs, fsum);
   H5Tclose(ts);
   H5Tclose(tsum);
   H5Tclose(fs);
