@@ -152,11 +152,7 @@ im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err) 
   if (file < 0) {
     st = im_err_set(err, IM_EIO, "%s: cannot create the calibration file", path);
   } else {
-    herr_t e = 0;
-    e |= im_h5_attr_str(file, "format", IM_CALIB_FORMAT);
-    e |= im_h5_attr_int(file, "format_version", IM_CALIB_FORMAT_VERSION);
-    e |= im_h5_attr_str(file, "imvar_version", IMVAR_VERSION);
-    e |= im_h5_attr_str(file, "git_revision", IMVAR_GIT_REV);
+    herr_t e = im_h5_attr_provenance(file, IM_CALIB_FORMAT, IM_CALIB_FORMAT_VERSION);
     e |= im_h5_attr_str(file, "config", f->config_text);
     e |= im_h5_attr_str(file, "created", f->created);
     e |= im_h5_attr_int(file, "seed", (long)f->seed);

@@ -148,3 +148,11 @@ int im_same_file(const char *a, const char *b) {
   struct stat sa, sb;
   return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
+
+herr_t im_h5_attr_provenance(hid_t file, const char *format, long format_version) {
+  herr_t e = im_h5_attr_str(file, "format", format);
+  e |= im_h5_attr_int(file, "format_version", format_version);
+  e |= im_h5_attr_str(file, "imvar_version", IMVAR_VERSION);
+  e |= im_h5_attr_str(file, "git_revision", IMVAR_GIT_REV);
+  return e < 0 ? -1 : 0;
+}

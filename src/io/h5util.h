@@ -21,6 +21,10 @@ herr_t im_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t len);
 char *im_h5_attr_read_str_alloc(hid_t obj, const char *name);
 herr_t im_h5_attr_read_int(hid_t obj, const char *name, long *v);
 
+/* The provenance every imvar file carries at its root: format and
+ * format_version, imvar_version and git_revision of the program writing it. */
+herr_t im_h5_attr_provenance(hid_t file, const char *format, long format_version);
+
 /* Creates a dataset of `rank` dims and writes all of buf (serial use). */
 herr_t im_h5_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
                    const void *buf);

@@ -10,17 +10,22 @@
 #include "calendar.h"
 #include "h5util.h"
 
+/* The datasets of a model's tile layers, in file order. */
+typedef struct {
+  size_t n;
+  const im_layer *desc[IM_TILE_MAX_LAYERS];
+  hid_t d[IM_TILE_MAX_LAYERS];
+} layer_set;
+
 struct im_results {
   hid_t file;
   char path[4096];
   size_t n_port, n_dates, n_models;
   im_model *models;
   char (*ids)[IM_PORT_ID_LEN];
-  hid_t *d_im, *d_pnl, *d_exceed; /* [n_models] */
-  hid_t *d_apc, *d_extot;         /* [n_models]: the APC layer and total flags, or -1 */
-  hid_t *d_liq, *d_conc;          /* [n_models]: the add-ons, or -1 */
-  hid_t d_done;                   /* /checkpoint/done, or -1 */
-  uint64_t seed;                  /* the run's seed (root attribute) */
+  layer_set *lay; /* [n_models] */
+  hid_t d_done;   /* /checkpoint/done, or -1 */
+  uint64_t seed;  /* the run's seed (root attribute) */
 };
 
 static hid_t stats_type(void) {
@@ -65,58 +70,31 @@ static im_results *alloc_handle(size_t n_models) {
   im_results *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   r->file = -1;
+  r->d_done = -1;
   size_t n = n_models ? n_models : 1;
   r->models = calloc(n, sizeof *r->models);
-  r->d_im = malloc(n * sizeof(hid_t));
-  r->d_pnl = malloc(n * sizeof(hid_t));
-  r->d_exceed = malloc(n * sizeof(hid_t));
-  r->d_apc = malloc(n * sizeof(hid_t));
-  r->d_extot = malloc(n * sizeof(hid_t));
-  r->d_liq = malloc(n * sizeof(hid_t));
-  r->d_conc = malloc(n * sizeof(hid_t));
-  if (!r->models || !r->d_im || !r->d_pnl || !r->d_exceed || !r->d_apc || !r->d_extot ||
-      !r->d_liq || !r->d_conc) {
-    free(r->d_liq);
-    free(r->d_conc);
-    free(r->d_apc);
-    free(r->d_extot);
+  r->lay = calloc(n, sizeof *r->lay);
+  if (!r->models || !r->lay) {
     free(r->models);
-    free(r->d_im);
-    free(r->d_pnl);
-    free(r->d_exceed);
+    free(r->lay);
     free(r);
     return NULL;
   }
-  for (size_t m = 0; m < n; m++)
-    r->d_im[m] = r->d_pnl[m] = r->d_exceed[m] = r->d_apc[m] = r->d_extot[m] = r->d_liq[m] =
-        r->d_conc[m] = -1;
-  r->d_done = -1;
   r->n_models = n_models;
   return r;
 }
 
 static void free_handle(im_results *r) {
   if (r->d_done >= 0) H5Dclose(r->d_done);
-  for (size_t m = 0; m < r->n_models; m++) {
-    if (r->d_im[m] >= 0) H5Dclose(r->d_im[m]);
-    if (r->d_pnl[m] >= 0) H5Dclose(r->d_pnl[m]);
-    if (r->d_exceed[m] >= 0) H5Dclose(r->d_exceed[m]);
-    if (r->d_apc[m] >= 0) H5Dclose(r->d_apc[m]);
-    if (r->d_extot[m] >= 0) H5Dclose(r->d_extot[m]);
-    if (r->d_liq[m] >= 0) H5Dclose(r->d_liq[m]);
-    if (r->d_conc[m] >= 0) H5Dclose(r->d_conc[m]);
-  }
+  for (size_t m = 0; m < r->n_models; m++)
+    for (size_t i = 0; i < r->lay[m].n; i++) H5Dclose(r->lay[m].d[i]);
   free(r->models);
   free(r->ids);
-  free(r->d_im);
-  free(r->d_pnl);
-  free(r->d_exceed);
-  free(r->d_apc);
-  free(r->d_extot);
-  free(r->d_liq);
-  free(r->d_conc);
+  free(r->lay);
   free(r);
 }
+
+static hid_t elem_type(im_elem e) { return e == IM_ELEM_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT8; }
 
 static hid_t create_2d(hid_t g, const char *name, hid_t type, size_t np, size_t nt,
                        const void *fill) {
@@ -130,6 +108,27 @@ static hid_t create_2d(hid_t g, const char *name, hid_t type, size_t np, size_t 
   H5Pclose(dcpl);
   H5Sclose(sp);
   return d;
+}
+
+/* The [n_port][n_dates] datasets of a model's layers, filled with "not
+ * observed", each with its units and description. */
+static herr_t create_layers(hid_t g, const im_model *md, size_t np, size_t nt, layer_set *ls) {
+  static const double nan = NAN;
+  static const int8_t not_obs = -1;
+  ls->n = im_tile_layers(md, ls->desc);
+  herr_t e = 0;
+  for (size_t i = 0; i < ls->n; i++) {
+    const im_layer *l = ls->desc[i];
+    ls->d[i] = create_2d(g, l->name, elem_type(l->elem), np, nt,
+                         l->elem == IM_ELEM_F64 ? (const void *)&nan : (const void *)&not_obs);
+    if (ls->d[i] < 0) {
+      ls->n = i; /* the handles to close */
+      return -1;
+    }
+    if (l->units) e |= im_h5_attr_str(ls->d[i], "units", l->units);
+    e |= im_h5_attr_str(ls->d[i], "long_name", l->long_name);
+  }
+  return e < 0 ? -1 : 0;
 }
 
 static herr_t write_model_attrs(hid_t g, const im_model *m) {
@@ -172,44 +171,21 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   return e < 0 ? -1 : 0;
 }
 
-im_status im_results_create(MPI_Comm comm, const char *path, const im_results_meta *meta,
-                            im_results **out, im_err *err) {
-  *out = NULL;
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  im_results *r = alloc_handle(meta->n_models);
-  if (!r) return im_err_set(err, IM_ENOMEM, "out of memory");
-  snprintf(r->path, sizeof r->path, "%s", path);
-  r->n_port = meta->n_port;
-  r->n_dates = meta->n_dates;
-  memcpy(r->models, meta->models, meta->n_models * sizeof *r->models);
-  im_status st = IM_OK;
-  hid_t fapl = mpio_fapl(comm), gcpl = -1, gp = -1, gm = -1, tid = -1;
-  r->file = fapl < 0 ? -1 : H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  if (fapl >= 0) H5Pclose(fapl);
-  if (r->file < 0) {
-    st = im_err_set(err, IM_EIO, "%s: cannot create the results file (is the directory writable?)",
-                    path);
-    goto fail;
-  }
-  herr_t e = 0;
-  e |= im_h5_attr_str(r->file, "format", IM_RESULTS_FORMAT);
-  e |= im_h5_attr_int(r->file, "format_version", IM_RESULTS_FORMAT_VERSION);
-  e |= im_h5_attr_str(r->file, "imvar_version", IMVAR_VERSION);
-  e |= im_h5_attr_str(r->file, "git_revision", IMVAR_GIT_REV);
-  e |= im_h5_attr_str(r->file, "config", meta->config_text);
-  e |= im_h5_attr_int(r->file, "ranks", meta->ranks);
-  e |= im_h5_attr_int(r->file, "seed", (long)meta->seed);
-  e |= im_h5_attr_str(r->file, "created", meta->created);
-
+/* The root attributes, /dates and /portfolios/id (rank 0 writes the small
+ * arrays, the others select nothing). */
+static herr_t write_root(hid_t file, const im_results_meta *meta, int rank) {
+  herr_t e = im_h5_attr_provenance(file, IM_RESULTS_FORMAT, IM_RESULTS_FORMAT_VERSION);
+  e |= im_h5_attr_str(file, "config", meta->config_text);
+  e |= im_h5_attr_int(file, "ranks", meta->ranks);
+  e |= im_h5_attr_int(file, "seed", (long)meta->seed);
+  e |= im_h5_attr_str(file, "created", meta->created);
   hsize_t dt[1] = {meta->n_dates}, dp[1] = {meta->n_port};
   hid_t sp_t = H5Screate_simple(1, dt, NULL), sp_p = H5Screate_simple(1, dp, NULL);
-  hid_t d_dates = H5Dcreate2(r->file, "dates", H5T_NATIVE_INT32, sp_t, H5P_DEFAULT, H5P_DEFAULT,
+  hid_t d_dates = H5Dcreate2(file, "dates", H5T_NATIVE_INT32, sp_t, H5P_DEFAULT, H5P_DEFAULT,
                              H5P_DEFAULT);
-  gp = H5Gcreate2(r->file, "portfolios", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  tid = im_h5_str_type(IM_PORT_ID_LEN);
+  hid_t gp = H5Gcreate2(file, "portfolios", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t tid = im_h5_str_type(IM_PORT_ID_LEN);
   hid_t d_ids = gp < 0 ? -1 : H5Dcreate2(gp, "id", tid, sp_p, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  /* Small metadata arrays: rank 0 writes them, the others select nothing. */
   if (d_dates >= 0 && d_ids >= 0) {
     if (rank != 0) {
       H5Sselect_none(sp_t);
@@ -222,82 +198,94 @@ im_status im_results_create(MPI_Comm comm, const char *path, const im_results_me
   }
   if (d_dates >= 0) H5Dclose(d_dates);
   if (d_ids >= 0) H5Dclose(d_ids);
+  if (gp >= 0) H5Gclose(gp);
+  if (tid >= 0) H5Tclose(tid);
   H5Sclose(sp_t);
   H5Sclose(sp_p);
+  return e < 0 ? -1 : 0;
+}
 
-  gcpl = H5Pcreate(H5P_GROUP_CREATE);
+/* /models/<name> for every model (in creation order): attributes and layers. */
+static herr_t create_models(im_results *r, const im_results_meta *meta) {
+  hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
   H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-  gm = H5Gcreate2(r->file, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT);
-  const double nan = NAN;
-  const int8_t not_obs = -1;
+  hid_t gm = H5Gcreate2(r->file, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  herr_t e = gm < 0 ? -1 : 0;
   for (size_t m = 0; m < meta->n_models && gm >= 0; m++) {
     hid_t g = H5Gcreate2(gm, meta->models[m].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0 || write_model_attrs(g, &meta->models[m]) < 0) e = -1;
-    r->d_im[m] = create_2d(g, "im", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
-    r->d_pnl[m] = create_2d(g, "pnl", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan);
-    r->d_exceed[m] = create_2d(g, "exceed", H5T_NATIVE_INT8, meta->n_port, meta->n_dates, &not_obs);
-    if (r->d_im[m] < 0 || r->d_pnl[m] < 0 || r->d_exceed[m] < 0) e = -1;
-    const im_model *md = &meta->models[m];
-    if (im_model_has_apc(md) &&
-        (r->d_apc[m] = create_2d(g, "apc", H5T_NATIVE_DOUBLE, meta->n_port, meta->n_dates, &nan)) < 0)
-      e = -1;
-    if (md->liquidity && (r->d_liq[m] = create_2d(g, "addon_liquidity", H5T_NATIVE_DOUBLE,
-                                                  meta->n_port, meta->n_dates, &nan)) < 0)
-      e = -1;
-    if (md->concentration && (r->d_conc[m] = create_2d(g, "addon_concentration", H5T_NATIVE_DOUBLE,
-                                                       meta->n_port, meta->n_dates, &nan)) < 0)
-      e = -1;
-    if (im_model_has_total(md) && /* margin adequacy of the total */
-        (r->d_extot[m] = create_2d(g, "exceed_total", H5T_NATIVE_INT8, meta->n_port, meta->n_dates,
-                                   &not_obs)) < 0)
+    if (g < 0 || write_model_attrs(g, &meta->models[m]) < 0 ||
+        create_layers(g, &meta->models[m], meta->n_port, meta->n_dates, &r->lay[m]) < 0)
       e = -1;
     if (g >= 0) H5Gclose(g);
   }
-  /* Which tiles are finished: written after each tile's data. */
-  hid_t gc = H5Gcreate2(r->file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (gc >= 0) {
-    hsize_t dn[1] = {meta->n_tiles ? meta->n_tiles : 1};
-    hid_t sp = H5Screate_simple(1, dn, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    const uint8_t zero = 0;
-    H5Pset_fill_value(dcpl, H5T_NATIVE_UINT8, &zero);
-    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
-    r->d_done = H5Dcreate2(gc, "done", H5T_NATIVE_UINT8, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    e |= im_h5_attr_int(gc, "n_tiles", (long)meta->n_tiles);
-    e |= im_h5_attr_int(gc, "tile_portfolios", (long)meta->tile_portfolios);
-    e |= im_h5_attr_int(gc, "tile_dates", (long)meta->tile_dates);
-    char hash[32];
-    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)meta->inputs_hash);
-    e |= im_h5_attr_str(gc, "inputs_hash", hash);
-    H5Gclose(gc);
-  }
-  if (e < 0 || gm < 0 || gc < 0 || r->d_done < 0) {
-    st = im_err_set(err, IM_EIO, "%s: cannot write the results layout (disk full?)", path);
-    goto fail;
-  }
-  /* All metadata on disk now: tiles only write raw data into space
-   * allocated above, so a run killed at any point can be resumed. */
-  if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0) {
-    st = im_err_set(err, IM_EIO, "%s: flush failed (disk full?)", path);
-    goto fail;
-  }
-  H5Gclose(gm);
-  H5Gclose(gp);
+  if (gm >= 0) H5Gclose(gm);
   H5Pclose(gcpl);
-  H5Tclose(tid);
+  return e;
+}
+
+/* /checkpoint: which tiles are finished (written after each tile's data),
+ * the tiling and the inputs' hash. */
+static herr_t create_checkpoint(im_results *r, const im_results_meta *meta) {
+  hid_t gc = H5Gcreate2(r->file, "checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (gc < 0) return -1;
+  hsize_t dn[1] = {meta->n_tiles ? meta->n_tiles : 1};
+  hid_t sp = H5Screate_simple(1, dn, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  const uint8_t zero = 0;
+  H5Pset_fill_value(dcpl, H5T_NATIVE_UINT8, &zero);
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+  r->d_done = H5Dcreate2(gc, "done", H5T_NATIVE_UINT8, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  herr_t e = r->d_done < 0 ? -1 : 0;
+  e |= im_h5_attr_int(gc, "n_tiles", (long)meta->n_tiles);
+  e |= im_h5_attr_int(gc, "tile_portfolios", (long)meta->tile_portfolios);
+  e |= im_h5_attr_int(gc, "tile_dates", (long)meta->tile_dates);
+  char hash[32];
+  snprintf(hash, sizeof hash, "%016llx", (unsigned long long)meta->inputs_hash);
+  e |= im_h5_attr_str(gc, "inputs_hash", hash);
+  H5Gclose(gc);
+  return e < 0 ? -1 : 0;
+}
+
+im_status im_results_create(MPI_Comm comm, const char *path, const im_results_meta *meta,
+                            im_results **out, im_err *err) {
+  *out = NULL;
+  int rank = 0;
+  if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
+    return im_err_set(err, IM_EMPI, "MPI_Comm_rank failed in im_results_create");
+  im_results *r = alloc_handle(meta->n_models);
+  if (!r) return im_err_set(err, IM_ENOMEM, "out of memory");
+  snprintf(r->path, sizeof r->path, "%s", path);
+  r->n_port = meta->n_port;
+  r->n_dates = meta->n_dates;
+  memcpy(r->models, meta->models, meta->n_models * sizeof *r->models);
+  im_status st = IM_OK;
+  hid_t fapl = mpio_fapl(comm);
+  r->file = fapl < 0 ? -1 : H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (r->file < 0) {
+    st = im_err_set(err, IM_EIO, "%s: cannot create the results file (is the directory writable?)",
+                    path);
+  } else {
+    herr_t e = write_root(r->file, meta, rank); /* statements: the same order on every rank */
+    e |= create_models(r, meta);
+    e |= create_checkpoint(r, meta);
+    if (e < 0)
+      st = im_err_set(err, IM_EIO, "%s: cannot write the results layout (disk full?)", path);
+    /* All metadata on disk now: tiles only write raw data into space
+     * allocated above, so a run killed at any point can be resumed. */
+    else if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0)
+      st = im_err_set(err, IM_EIO, "%s: flush failed (disk full?)", path);
+  }
+  if (st) {
+    if (r->file >= 0) H5Fclose(r->file);
+    free_handle(r);
+    return st;
+  }
   *out = r;
   return IM_OK;
-fail:
-  if (gm >= 0) H5Gclose(gm);
-  if (gp >= 0) H5Gclose(gp);
-  if (gcpl >= 0) H5Pclose(gcpl);
-  if (tid >= 0) H5Tclose(tid);
-  if (r->file >= 0) H5Fclose(r->file);
-  free_handle(r);
-  return st;
 }
 
 im_status im_results_resume(MPI_Comm comm, const char *path, const im_results_meta *meta,
@@ -417,6 +405,63 @@ static hid_t open_pt(hid_t g, const char *name, const im_results *r) {
   return id;
 }
 
+static const im_layer *find_role(const layer_set *ls, im_layer_role role, hid_t *d) {
+  for (size_t i = 0; i < ls->n; i++)
+    if (ls->desc[i]->role == role) {
+      if (d) *d = ls->d[i];
+      return ls->desc[i];
+    }
+  return NULL;
+}
+
+/* Opens the layers of the catalog a model group holds. The core margin, the
+ * P&L and the flags must be there, and the total's flags with any layer
+ * that is part of the total. */
+static herr_t open_layers(hid_t g, const im_results *r, layer_set *ls) {
+  size_t n_cat, in_total = 0;
+  const im_layer *cat = im_layer_catalog(&n_cat);
+  for (size_t k = 0; k < n_cat; k++) {
+    if (H5Lexists(g, cat[k].name, H5P_DEFAULT) <= 0) continue;
+    hid_t d = open_pt(g, cat[k].name, r);
+    if (d < 0) return -1;
+    ls->desc[ls->n] = &cat[k];
+    ls->d[ls->n++] = d;
+    in_total += cat[k].in_total != 0;
+  }
+  const im_layer_role need[3] = {IM_ROLE_MARGIN, IM_ROLE_PNL, IM_ROLE_FLAGS};
+  for (int i = 0; i < 3; i++)
+    if (!find_role(ls, need[i], NULL)) return -1;
+  return in_total && !find_role(ls, IM_ROLE_TOTAL_FLAGS, NULL) ? -1 : 0;
+}
+
+static im_status check_format(hid_t f, const char *path, im_err *err) {
+  char fmt[64] = "";
+  long ver = 0;
+  if (im_h5_attr_read_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, IM_RESULTS_FORMAT) ||
+      im_h5_attr_read_int(f, "format_version", &ver) < 0 || ver != IM_RESULTS_FORMAT_VERSION)
+    return im_err_set(err, IM_EDATA,
+                      "%s: not an imvar results file of this version (format '%s' version %ld; "
+                      "expected '%s' version %d)",
+                      path, fmt, ver, IM_RESULTS_FORMAT, IM_RESULTS_FORMAT_VERSION);
+  return IM_OK;
+}
+
+/* The models of /models (gm), in creation order: parameters and layers. */
+static im_status open_models(im_results *r, hid_t gm, im_err *err) {
+  for (size_t m = 0; m < r->n_models; m++) {
+    char name[IM_NAME_LEN + 1] = "";
+    ssize_t len = H5Lget_name_by_idx(gm, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, m, name,
+                                     sizeof name, H5P_DEFAULT);
+    hid_t g = len > 0 && len < IM_NAME_LEN ? H5Gopen2(gm, name, H5P_DEFAULT) : -1;
+    const int ok = g >= 0 && read_model_attrs(g, name, &r->models[m]) >= 0 &&
+                   open_layers(g, r, &r->lay[m]) >= 0;
+    if (g >= 0) H5Gclose(g);
+    if (!ok)
+      return im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", r->path, name);
+  }
+  return IM_OK;
+}
+
 static im_status open_file(MPI_Comm comm, const char *path, int writable, im_results **out,
                            im_err *err) {
   *out = NULL;
@@ -427,17 +472,11 @@ static im_status open_file(MPI_Comm comm, const char *path, int writable, im_res
   if (fapl >= 0) H5Pclose(fapl);
   if (f < 0) return im_err_set(err, IM_EIO, "%s: cannot open as an HDF5 file%s", path,
                                writable ? " for writing" : "");
-  char fmt[64] = "";
-  long ver = 0;
-  if (im_h5_attr_read_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, IM_RESULTS_FORMAT) ||
-      im_h5_attr_read_int(f, "format_version", &ver) < 0 || ver != IM_RESULTS_FORMAT_VERSION) {
+  im_status st = check_format(f, path, err);
+  if (st) {
     H5Fclose(f);
-    return im_err_set(err, IM_EDATA,
-                      "%s: not an imvar results file of this version (format '%s' version %ld; "
-                      "expected '%s' version %d)",
-                      path, fmt, ver, IM_RESULTS_FORMAT, IM_RESULTS_FORMAT_VERSION);
+    return st;
   }
-  im_status st = IM_OK;
   hsize_t dt[1], dp[1];
   hid_t dd = im_h5_open_checked(f, "dates", 1, dt);
   hid_t di = im_h5_open_checked(f, "portfolios/id", 1, dp);
@@ -470,24 +509,7 @@ static im_status open_file(MPI_Comm comm, const char *path, int writable, im_res
   if (!r->ids || H5Dread(di, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->ids) < 0)
     st = im_err_set(err, IM_EDATA, "%s: cannot read /portfolios/id", path);
   H5Tclose(tid);
-  for (size_t m = 0; m < r->n_models && !st; m++) {
-    char name[IM_NAME_LEN + 1] = "";
-    ssize_t len = H5Lget_name_by_idx(gm, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, m, name,
-                                     sizeof name, H5P_DEFAULT);
-    hid_t g = len > 0 && len < IM_NAME_LEN ? H5Gopen2(gm, name, H5P_DEFAULT) : -1;
-    if (g < 0 || read_model_attrs(g, name, &r->models[m]) < 0 ||
-        (r->d_im[m] = open_pt(g, "im", r)) < 0 || (r->d_pnl[m] = open_pt(g, "pnl", r)) < 0 ||
-        (r->d_exceed[m] = open_pt(g, "exceed", r)) < 0 ||
-        (H5Lexists(g, "apc", H5P_DEFAULT) > 0 && (r->d_apc[m] = open_pt(g, "apc", r)) < 0) ||
-        (H5Lexists(g, "addon_liquidity", H5P_DEFAULT) > 0 &&
-         (r->d_liq[m] = open_pt(g, "addon_liquidity", r)) < 0) ||
-        (H5Lexists(g, "addon_concentration", H5P_DEFAULT) > 0 &&
-         (r->d_conc[m] = open_pt(g, "addon_concentration", r)) < 0) ||
-        ((r->d_apc[m] >= 0 || r->d_liq[m] >= 0 || r->d_conc[m] >= 0) &&
-         (r->d_extot[m] = open_pt(g, "exceed_total", r)) < 0))
-      st = im_err_set(err, IM_EDATA, "%s: /models/%s is incomplete or mis-shaped", path, name);
-    if (g >= 0) H5Gclose(g);
-  }
+  if (!st) st = open_models(r, gm, err);
 done:
   if (dd >= 0) H5Dclose(dd);
   if (di >= 0) H5Dclose(di);
@@ -515,9 +537,8 @@ im_status im_results_open(MPI_Comm comm, const char *path, int writable, im_resu
   if (st) return st;
   double claimed = 0;
   for (size_t m = 0; m < r->n_models; m++)
-    claimed += (double)r->n_port * (double)r->n_dates *
-               (17 + 8 * ((r->d_apc[m] >= 0) + (r->d_liq[m] >= 0) + (r->d_conc[m] >= 0)) +
-                (r->d_extot[m] >= 0));
+    for (size_t i = 0; i < r->lay[m].n; i++)
+      claimed += (double)r->n_port * (double)r->n_dates * (double)im_elem_size(r->lay[m].desc[i]->elem);
   struct stat sb;
   if (stat(path, &sb) == 0 && (double)sb.st_size < claimed)
     st = im_err_set(err, IM_EDATA, "%s: damaged: its datasets claim %.0f bytes, the file has %lld",
@@ -559,64 +580,63 @@ static herr_t block_io(hid_t d, hid_t type, size_t p0, size_t np, size_t t0, siz
   return e;
 }
 
-int im_results_has_total(const im_results *r, size_t m) { return r->d_extot[m] >= 0; }
+int im_results_has_total(const im_results *r, size_t m) {
+  return find_role(&r->lay[m], IM_ROLE_TOTAL_FLAGS, NULL) != NULL;
+}
 
-im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *add,
-                                int8_t *exceed_total, im_err *err) {
-  const size_t n = np * r->n_dates;
-  double *tmp = malloc((n ? n : 1) * sizeof *tmp);
-  if (!tmp) return im_err_set(err, IM_ENOMEM, "out of memory reading the total margin");
-  for (size_t i = 0; i < n; i++) add[i] = 0;
-  const hid_t layers[3] = {r->d_apc[model], r->d_liq[model], r->d_conc[model]};
-  herr_t e = r->d_extot[model] < 0 ? -1 : 0;
-  for (int l = 0; l < 3 && e >= 0; l++) {
-    if (layers[l] < 0) continue;
-    e = block_io(layers[l], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, tmp, 0);
-    for (size_t i = 0; i < n && e >= 0; i++) add[i] += tmp[i];
+size_t im_results_layers(const im_results *r, size_t m, const im_layer **out) {
+  memcpy(out, r->lay[m].desc, r->lay[m].n * sizeof *out);
+  return r->lay[m].n;
+}
+
+im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t t0,
+                                const im_tile *t, im_err *err) {
+  const layer_set *ls = &r->lay[model];
+  for (size_t i = 0; i < ls->n; i++) { /* every dataset, from the tile's layer */
+    size_t k = 0;
+    while (k < t->n_layers && t->layer[k].desc != ls->desc[i]) k++;
+    if (k == t->n_layers)
+      return im_err_set(err, IM_EINTERNAL, "%s: the tile of model %s has no layer %s", r->path,
+                        r->models[model].name, ls->desc[i]->name);
+    if (block_io(ls->d[i], elem_type(ls->desc[i]->elem), p0, t->np, t0, t->nt, t->layer[k].data, 1) < 0)
+      return im_err_set(err, IM_EIO, "%s: writing a tile of model %s failed (disk full?)", r->path,
+                        r->models[model].name);
   }
-  free(tmp);
-  if (e < 0 ||
-      block_io(r->d_extot[model], H5T_NATIVE_INT8, p0, np, 0, r->n_dates, exceed_total, 0) < 0)
-    return im_err_set(err, IM_EIO, "%s: reading /models/%s: the total margin's layers and "
-                      "exceed_total failed", r->path, r->models[model].name);
   return IM_OK;
 }
 
-im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
-                                size_t nt, const double *im, const double *pnl,
-                                const int8_t *exceed, const double *apc, const double *liq,
-                                const double *conc, const int8_t *exceed_total, im_err *err) {
-  if ((r->d_apc[model] >= 0 &&
-       block_io(r->d_apc[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)apc, 1) < 0) ||
-      (r->d_liq[model] >= 0 &&
-       block_io(r->d_liq[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)liq, 1) < 0) ||
-      (r->d_conc[model] >= 0 &&
-       block_io(r->d_conc[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)conc, 1) < 0) ||
-      (r->d_extot[model] >= 0 &&
-       block_io(r->d_extot[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed_total, 1) < 0) ||
-      block_io(r->d_im[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)im, 1) < 0 ||
-      block_io(r->d_pnl[model], H5T_NATIVE_DOUBLE, p0, np, t0, nt, (void *)pnl, 1) < 0 ||
-      block_io(r->d_exceed[model], H5T_NATIVE_INT8, p0, np, t0, nt, (void *)exceed, 1) < 0)
-    return im_err_set(err, IM_EIO, "%s: writing a tile of model %s failed (disk full?)", r->path,
-                      r->models[model].name);
+im_status im_results_read_tile(im_results *r, size_t model, size_t p0, size_t np, im_tile *t,
+                               im_err *err) {
+  const layer_set *ls = &r->lay[model];
+  im_status st = im_tile_bind(t, ls->desc, ls->n, np, r->n_dates, 1, err);
+  for (size_t i = 0; i < ls->n && !st; i++)
+    if (block_io(ls->d[i], elem_type(ls->desc[i]->elem), p0, np, 0, r->n_dates, t->layer[i].data,
+                 0) < 0)
+      st = im_err_set(err, IM_EIO, "%s: reading /models/%s/%s failed", r->path,
+                      r->models[model].name, ls->desc[i]->name);
+  return st;
+}
+
+/* Reads rows [p0, p0+np) x all dates of the layer of a role into buf. */
+static im_status read_role(im_results *r, size_t model, im_layer_role role, size_t p0, size_t np,
+                           void *buf, im_err *err) {
+  hid_t d = -1;
+  const im_layer *l = find_role(&r->lay[model], role, &d);
+  if (block_io(d, elem_type(l->elem), p0, np, 0, r->n_dates, buf, 0) < 0)
+    return im_err_set(err, IM_EIO, "%s: reading /models/%s/%s failed", r->path,
+                      r->models[model].name, l->name);
   return IM_OK;
 }
 
 im_status im_results_read_exceed(im_results *r, size_t model, size_t p0, size_t np,
                                  int8_t *exceed, im_err *err) {
-  if (block_io(r->d_exceed[model], H5T_NATIVE_INT8, p0, np, 0, r->n_dates, exceed, 0) < 0)
-    return im_err_set(err, IM_EIO, "%s: reading /models/%s/exceed failed", r->path,
-                      r->models[model].name);
-  return IM_OK;
+  return read_role(r, model, IM_ROLE_FLAGS, p0, np, exceed, err);
 }
 
 im_status im_results_read_rows(im_results *r, size_t model, size_t p0, size_t np, double *im,
                                double *pnl, im_err *err) {
-  if (block_io(r->d_im[model], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, im, 0) < 0 ||
-      block_io(r->d_pnl[model], H5T_NATIVE_DOUBLE, p0, np, 0, r->n_dates, pnl, 0) < 0)
-    return im_err_set(err, IM_EIO, "%s: reading /models/%s/im and pnl failed", r->path,
-                      r->models[model].name);
-  return IM_OK;
+  im_status st = read_role(r, model, IM_ROLE_MARGIN, p0, np, im, err);
+  return st ? st : read_role(r, model, IM_ROLE_PNL, p0, np, pnl, err);
 }
 
 static hid_t model_group(im_results *r, size_t m) {
@@ -645,6 +665,56 @@ static long tiles_missing(hid_t file, long *total) {
   return missing;
 }
 
+/* /models/<m>/validation, summary (and _total with a total margin), and
+ * validation_subsamples (h > 1), replacing earlier ones. fs, fsum: the
+ * packed file types of the rows. */
+static herr_t create_validation(im_results *r, size_t m, hid_t fs, hid_t fsum) {
+  hid_t g = model_group(r, m);
+  if (g < 0) return -1;
+  herr_t e = 0;
+  const char *names[] = {"validation", "validation_subsamples", "summary", "validation_total",
+                         "summary_total"};
+  for (int i = 0; i < 5; i++)
+    if (H5Lexists(g, names[i], H5P_DEFAULT) > 0) e |= H5Ldelete(g, names[i], H5P_DEFAULT);
+  const hsize_t h = (hsize_t)r->models[m].horizon;
+  hsize_t dp[1] = {r->n_port}, d1[1] = {1}, dsub[2] = {r->n_port, h};
+  hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
+  hid_t dv = H5Dcreate2(g, "validation", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t ds = H5Dcreate2(g, "summary", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (im_results_has_total(r, m)) { /* the same battery on the total margin: margin adequacy */
+    hid_t a = H5Dcreate2(g, "validation_total", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t b = H5Dcreate2(g, "summary_total", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || b < 0) e = -1;
+    if (a >= 0) H5Dclose(a);
+    if (b >= 0) H5Dclose(b);
+  }
+  if (dv < 0 || ds < 0) e = -1;
+  if (h > 1) { /* the h non-overlapping sub-samples of each portfolio */
+    hid_t s2 = H5Screate_simple(2, dsub, NULL);
+    hid_t dsb = H5Dcreate2(g, "validation_subsamples", fs, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (dsb < 0) e = -1;
+    else {
+      e |= im_h5_attr_str(dsb, "rows", "[portfolio][k]: the battery on days k, k+h, k+2h, ... "
+                                       "(non-overlapping h-day horizons)");
+      H5Dclose(dsb);
+    }
+    H5Sclose(s2);
+  }
+  if (dv >= 0) {
+    e |= im_h5_attr_str(dv, "tests", "see README.md, 'Backtest statistics'; tl_zone and "
+                                     "basel_zone: 0 green, 1 yellow, 2 red, -1 not applicable");
+    H5Dclose(dv);
+  }
+  if (ds >= 0) {
+    e |= im_h5_attr_double(ds, "test_level", 0.05);
+    H5Dclose(ds);
+  }
+  H5Sclose(sp);
+  H5Sclose(s1);
+  H5Gclose(g);
+  return e < 0 ? -1 : 0;
+}
+
 im_status im_results_begin_validation(im_results *r, im_err *err) {
   /* An interrupted run's checkpoint holds tiles never computed (read as not
    * observed): validating it would make it look like a finished file. */
@@ -658,53 +728,7 @@ im_status im_results_begin_validation(im_results *r, im_err *err) {
   hid_t ts = stats_type(), tsum = summary_type();
   hid_t fs = packed(ts), fsum = packed(tsum);
   herr_t e = 0;
-  for (size_t m = 0; m < r->n_models && e >= 0; m++) {
-    hid_t g = model_group(r, m);
-    if (g < 0) {
-      e = -1;
-      break;
-    }
-    const char *names[] = {"validation", "validation_subsamples", "summary", "validation_total",
-                           "summary_total"};
-    for (int i = 0; i < 5; i++)
-      if (H5Lexists(g, names[i], H5P_DEFAULT) > 0) e |= H5Ldelete(g, names[i], H5P_DEFAULT);
-    const hsize_t h = (hsize_t)r->models[m].horizon;
-    hsize_t dp[1] = {r->n_port}, d1[1] = {1}, dsub[2] = {r->n_port, h};
-    hid_t sp = H5Screate_simple(1, dp, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    hid_t dv = H5Dcreate2(g, "validation", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t ds = H5Dcreate2(g, "summary", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (r->d_extot[m] >= 0) { /* the same battery on the total margin: margin adequacy */
-      hid_t a = H5Dcreate2(g, "validation_total", fs, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      hid_t b = H5Dcreate2(g, "summary_total", fsum, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      if (a < 0 || b < 0) e = -1;
-      if (a >= 0) H5Dclose(a);
-      if (b >= 0) H5Dclose(b);
-    }
-    if (dv < 0 || ds < 0) e = -1;
-    if (h > 1) { /* the h non-overlapping sub-samples of each portfolio */
-      hid_t s2 = H5Screate_simple(2, dsub, NULL);
-      hid_t dsb = H5Dcreate2(g, "validation_subsamples", fs, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      if (dsb < 0) e = -1;
-      else {
-        e |= im_h5_attr_str(dsb, "rows", "[portfolio][k]: the battery on days k, k+h, k+2h, ... "
-                                         "(non-overlapping h-day horizons)");
-        H5Dclose(dsb);
-      }
-      H5Sclose(s2);
-    }
-    if (dv >= 0) {
-      e |= im_h5_attr_str(dv, "tests", "see README.md, 'Backtest statistics'; tl_zone and "
-                                       "basel_zone: 0 green, 1 yellow, 2 red, -1 not applicable");
-      H5Dclose(dv);
-    }
-    if (ds >= 0) {
-      e |= im_h5_attr_double(ds, "test_level", 0.05);
-      H5Dclose(ds);
-    }
-    H5Sclose(sp);
-    H5Sclose(s1);
-    H5Gclose(g);
-  }
+  for (size_t m = 0; m < r->n_models && e >= 0; m++) e = create_validation(r, m, fs, fsum);
   H5Tclose(ts);
   H5Tclose(tsum);
   H5Tclose(fs);

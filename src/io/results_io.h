@@ -14,6 +14,7 @@
 #include "market.h"
 #include "model.h"
 #include "summary.h"
+#include "tile.h"
 
 #define IM_RESULTS_FORMAT "imvar-results"
 #define IM_RESULTS_FORMAT_VERSION 1
@@ -71,24 +72,24 @@ const im_model *im_results_model(const im_results *r, size_t m);
 /* Portfolio ids [n_port] as recorded in the file. */
 const char (*im_results_ids(const im_results *r))[IM_PORT_ID_LEN];
 
-/* Independent. Writes a tile of [np][nt] values at (p0, t0); apc only for a
- * model with an anti-procyclicality layer, liq and conc only for one with
- * that add-on (/models/<m>/addon_liquidity, addon_concentration), and
- * exceed_total for one with any of them. */
-im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t np, size_t t0,
-                                size_t nt, const double *im, const double *pnl,
-                                const int8_t *exceed, const double *apc, const double *liq,
-                                const double *conc, const int8_t *exceed_total, im_err *err);
+/* The layers model m has in the file (the datasets of the tile layers,
+ * core's tile.h catalog), in file order, into out[IM_TILE_MAX_LAYERS]; returns
+ * their number. A new file has those im_tile_layers gives its model. */
+size_t im_results_layers(const im_results *r, size_t m, const im_layer **out);
 
-/* Whether model m has a total margin beyond the core (an APC layer or
- * add-ons: exceed_total, validation_total). */
+/* Independent. Writes every layer of the model from the tile t (level 0,
+ * t->np x t->nt cells) at (p0, t0); IM_EINTERNAL if the tile lacks one. */
+im_status im_results_write_tile(im_results *r, size_t model, size_t p0, size_t t0,
+                                const im_tile *t, im_err *err);
+
+/* Whether model m has a total margin beyond the core (a layer of the total
+ * and its flags: validation_total, summary_total). */
 int im_results_has_total(const im_results *r, size_t m);
 
-/* Independent. Reads rows [p0, p0+np) x all dates of the total minus the core
- * (apc + addon_liquidity + addon_concentration, those the model has; NaN
- * where any is) into add, and of exceed_total. */
-im_status im_results_read_total(im_results *r, size_t model, size_t p0, size_t np, double *add,
-                                int8_t *exceed_total, im_err *err);
+/* Independent. Reads rows [p0, p0+np) x all dates of every layer of the
+ * model into t (reserved for im_results_layers and np x n_dates cells). */
+im_status im_results_read_tile(im_results *r, size_t model, size_t p0, size_t np, im_tile *t,
+                               im_err *err);
 
 /* Independent. Reads exceed rows [p0, p0+np) x all dates. */
 im_status im_results_read_exceed(im_results *r, size_t model, size_t p0, size_t np,

@@ -7,17 +7,19 @@
 #include <string.h>
 
 #include "par.h"
+#include "par_internal.h"
 
 /* Sets that differ only in confidence and measure share one model state and
- * one set of scenarios (im_model_eval_levels). Sets with an APC layer or
- * add-ons are evaluated alone: the layers read the model's own level. */
+ * one set of scenarios (im_tile_eval at several levels). Sets with layers
+ * beyond the core margin are evaluated alone: the layers read the model's own
+ * level. */
 typedef struct {
   size_t n_lev;
   size_t set[IM_MAX_LEVELS]; /* indices into cal->sets */
 } group;
 
 static int groupable(const im_model *a, const im_model *b) {
-  if (im_model_has_total(a) || im_model_has_total(b)) return 0;
+  if (!im_tile_core_only(a) || !im_tile_core_only(b)) return 0;
   im_model x = *a, y = *b;
   x.confidence = y.confidence;
   x.measure = y.measure;
@@ -38,19 +40,19 @@ static size_t make_groups(const im_calib *cal, size_t chunk, size_t n_chunks, gr
 }
 
 im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err) {
-  int rank;
-  MPI_Comm_rank(comm, &rank);
+  int rank = 0, ok = 1, all = 0;
   im_model *sets = cal->sets;
-  int rc = MPI_Bcast(cal, sizeof *cal, MPI_BYTE, 0, comm);
-  int ok = 1;
+  im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
+  if (!st) st = IM_MPI(err, MPI_Bcast, (cal, sizeof *cal, MPI_BYTE, 0, comm));
+  st = im_par_agree(comm, st);
+  if (st) return st;
   if (rank != 0) ok = (cal->sets = malloc(cal->n_sets * sizeof *cal->sets)) != NULL;
   else cal->sets = sets;
-  int all = 0;
-  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
-  if (!all) return im_err_set(err, IM_ENOMEM, "out of memory for the parameter sets");
-  if (rc == MPI_SUCCESS)
-    rc = MPI_Bcast(cal->sets, (int)(cal->n_sets * sizeof *cal->sets), MPI_BYTE, 0, comm);
-  return rc == MPI_SUCCESS ? IM_OK : im_err_set(err, IM_EMPI, "broadcast of the parameter sets failed");
+  st = IM_MPI(err, MPI_Allreduce, (&ok, &all, 1, MPI_INT, MPI_MIN, comm));
+  if (!st && !all) st = im_err_set(err, IM_ENOMEM, "out of memory for the parameter sets");
+  if (!st)
+    st = IM_MPI(err, MPI_Bcast, (cal->sets, (int)(cal->n_sets * sizeof *cal->sets), MPI_BYTE, 0, comm));
+  return im_par_agree(comm, st);
 }
 
 /* Market day range [a, b) of period p within the job's dates (a == b: none). */
@@ -93,316 +95,376 @@ static int results_add(results *r, long item, const im_cal_row *rows, size_t n) 
   return 0;
 }
 
+/* The distinct (horizon, confidence) pairs of the h > 1 sets of this chunk
+ * and, per pair k, the distinct observation counts of their rows:
+ * len[off[k] .. off[k+1]). */
+typedef struct {
+  long n_pairs, n_len;
+  long *ph, *off, *len;
+  double *pc;
+} zone_pairs;
+
+static void zone_pairs_free(zone_pairs *z) {
+  free(z->ph);
+  free(z->pc);
+  free(z->off);
+  free(z->len);
+}
+
+static im_status zone_pairs_alloc(zone_pairs *z, size_t n_pairs, size_t n_len, im_err *err) {
+  z->ph = malloc((n_pairs + 1) * sizeof *z->ph);
+  z->pc = malloc((n_pairs + 1) * sizeof *z->pc);
+  z->off = malloc((n_pairs + 2) * sizeof *z->off);
+  z->len = malloc((n_len + 1) * sizeof *z->len);
+  if (!z->ph || !z->pc || !z->off || !z->len) return im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+  return IM_OK;
+}
+
+/* Whether set m is the first of its pair not yet listed. */
+static int new_pair(const zone_pairs *z, const im_model *m) {
+  for (long j = 0; j < z->n_pairs; j++)
+    if (z->ph[j] == m->horizon && z->pc[j] == m->confidence) return 0;
+  return 1;
+}
+
+/* Rank 0: lists the pairs in set order, and their lengths from the rows. */
+static im_status list_pairs(const im_calib *cal, const uint8_t *mine, size_t P,
+                            const im_cal_row *all, zone_pairs *z, im_err *err) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  im_status st = zone_pairs_alloc(z, S, S * Q * P, err);
+  for (size_t first = 0; !st && first < S; first++) {
+    const im_model *m = &cal->sets[first];
+    if (!mine[first] || m->horizon <= 1 || !new_pair(z, m)) continue;
+    const long k = z->n_pairs++;
+    z->ph[k] = m->horizon;
+    z->pc[k] = m->confidence;
+    z->off[k] = z->n_len;
+    for (size_t i = first; i < S; i++) {
+      if (!mine[i] || cal->sets[i].horizon != z->ph[k] || cal->sets[i].confidence != z->pc[k]) continue;
+      for (size_t r = 0; r < Q * P; r++) {
+        const long n = (long)all[i * Q * P + r].n_obs;
+        int seen = n <= 0;
+        for (long j = z->off[k]; j < z->n_len && !seen; j++) seen = z->len[j] == n;
+        if (!seen) z->len[z->n_len++] = n;
+      }
+    }
+  }
+  if (!st) z->off[z->n_pairs] = z->n_len;
+  return st;
+}
+
+/* Everyone gets rank 0's list. */
+static im_status share_pairs(MPI_Comm comm, int rank, zone_pairs *z, im_err *err) {
+  long counts[2] = {z->n_pairs, z->n_len};
+  im_status st = im_par_agree(comm, IM_MPI(err, MPI_Bcast, (counts, 2, MPI_LONG, 0, comm)));
+  if (st) return st;
+  z->n_pairs = counts[0];
+  z->n_len = counts[1];
+  if (rank != 0) st = zone_pairs_alloc(z, (size_t)z->n_pairs, (size_t)z->n_len, err);
+  st = im_par_agree(comm, st);
+  if (st || !z->n_pairs) return st;
+  st = IM_MPI(err, MPI_Bcast, (z->ph, (int)z->n_pairs, MPI_LONG, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Bcast, (z->pc, (int)z->n_pairs, MPI_DOUBLE, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Bcast, (z->off, (int)z->n_pairs + 1, MPI_LONG, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Bcast, (z->len, (int)z->n_len, MPI_LONG, 0, comm));
+  return im_par_agree(comm, st);
+}
+
+/* The simulated bounds of every (pair, length), one pair per rank in turn,
+ * summed on rank 0 into g0, y0 (each entry computed by one rank, zero
+ * elsewhere: the sum is exact). */
+static im_status simulate_bounds(MPI_Comm comm, int rank, int size, const zone_pairs *z,
+                                 uint64_t seed, int64_t *g0, int64_t *y0, im_err *err) {
+  int64_t *g = calloc((size_t)z->n_len + 1, sizeof *g), *y = calloc((size_t)z->n_len + 1, sizeof *y);
+  size_t *l = malloc(((size_t)z->n_len + 1) * sizeof *l);
+  im_status st = g && y && l ? IM_OK : im_err_set(err, IM_ENOMEM, "out of memory for the zones");
+  for (long k = rank; k < z->n_pairs && !st; k += size) {
+    const size_t m = (size_t)(z->off[k + 1] - z->off[k]);
+    for (size_t j = 0; j < m; j++) l[j] = (size_t)z->len[z->off[k] + (long)j];
+    if (m)
+      st = im_bt_overlap_bounds_multi(l, m, (size_t)z->ph[k], 1 - z->pc[k], seed, IM_PAR_OVERLAP_SIMS,
+                                      g + z->off[k], y + z->off[k], err);
+  }
+  st = im_par_agree(comm, st);
+  if (!st) st = IM_MPI(err, MPI_Reduce, (g, g0, (int)z->n_len, MPI_INT64_T, MPI_SUM, 0, comm));
+  if (!st) st = IM_MPI(err, MPI_Reduce, (y, y0, (int)z->n_len, MPI_INT64_T, MPI_SUM, 0, comm));
+  free(g);
+  free(y);
+  free(l);
+  return im_par_agree(comm, st);
+}
+
+/* Rank 0: each h > 1 row's zone from the bounds of its pair and length. */
+static void assign_zones(const im_calib *cal, const uint8_t *mine, size_t P, const zone_pairs *z,
+                         const int64_t *g0, const int64_t *y0, im_cal_row *all) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  for (size_t i = 0; i < S; i++) {
+    const im_model *m = &cal->sets[i];
+    if (!mine[i] || m->horizon <= 1) continue;
+    long k = 0;
+    while (z->ph[k] != m->horizon || z->pc[k] != m->confidence) k++;
+    for (size_t r = 0; r < Q * P; r++) {
+      im_cal_row *row = &all[i * Q * P + r];
+      long j = z->off[k];
+      while (j < z->off[k + 1] && z->len[j] != (long)row->n_obs) j++;
+      row->zone = j < z->off[k + 1] ? im_cal_zone(row->n_obs, row->n_exceed, g0[j], y0[j]) : -1;
+    }
+  }
+}
+
 /* Sets the zones of the rows of horizon h > 1 (all[set][period][P]) from the
  * simulated overlap bounds: one simulation per distinct (h, confidence),
  * shared out among the ranks. Collective; the rows live on rank 0. */
 static im_status fill_zones(MPI_Comm comm, const im_calib *cal, const uint8_t *mine, size_t P,
                             uint64_t seed, im_cal_row *all, im_err *err) {
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  const size_t S = cal->n_sets, Q = cal->n_periods;
-  /* Rank 0 lists the pairs and their lengths: pair k's lengths are
-   * len[off[k] .. off[k+1]). Then everyone gets the list. */
-  long n_pairs = 0, n_len = 0;
-  long *ph = NULL, *off = NULL;
-  double *pc = NULL;
-  long *len = NULL;
-  im_status st = IM_OK;
-  if (rank == 0) {
-    ph = malloc((S + 1) * sizeof *ph);
-    pc = malloc((S + 1) * sizeof *pc);
-    off = malloc((S + 2) * sizeof *off);
-    len = malloc((S * Q * P + 1) * sizeof *len);
-    if (!ph || !pc || !off || !len) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-    for (long k = 0; !st && k <= (long)S; k++) {
-      /* pair k: the k-th distinct (h, confidence) among the sets, in order */
-      size_t first = S;
-      for (size_t i = 0; i < S && first == S; i++) {
-        const im_model *m = &cal->sets[i];
-        if (!mine[i] || m->horizon <= 1) continue;
-        int seen = 0;
-        for (long j = 0; j < n_pairs && !seen; j++) seen = ph[j] == m->horizon && pc[j] == m->confidence;
-        if (!seen) first = i;
-      }
-      if (first == S) break;
-      ph[n_pairs] = cal->sets[first].horizon;
-      pc[n_pairs] = cal->sets[first].confidence;
-      off[n_pairs] = n_len;
-      for (size_t i = 0; i < S; i++) {
-        if (!mine[i] || cal->sets[i].horizon != ph[n_pairs] || cal->sets[i].confidence != pc[n_pairs])
-          continue;
-        for (size_t r = 0; r < Q * P; r++) {
-          const long n = (long)all[i * Q * P + r].n_obs;
-          int seen = n <= 0;
-          for (long j = off[n_pairs]; j < n_len && !seen; j++) seen = len[j] == n;
-          if (!seen) len[n_len++] = n;
-        }
-      }
-      n_pairs++;
-    }
-    if (off) off[n_pairs] = n_len;
+  int rank = 0, size = 1;
+  im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
+  if (!st) st = IM_MPI(err, MPI_Comm_size, (comm, &size));
+  zone_pairs z = {0};
+  if (!st && rank == 0) st = list_pairs(cal, mine, P, all, &z, err);
+  st = im_par_agree(comm, st);
+  if (!st) st = share_pairs(comm, rank, &z, err);
+  int64_t *g0 = NULL, *y0 = NULL;
+  if (!st && rank == 0) {
+    g0 = calloc((size_t)z.n_len + 1, sizeof *g0);
+    y0 = calloc((size_t)z.n_len + 1, sizeof *y0);
+    if (!g0 || !y0) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
   }
   st = im_par_agree(comm, st);
-  long counts[2] = {n_pairs, n_len};
-  if (!st) MPI_Bcast(counts, 2, MPI_LONG, 0, comm);
-  n_pairs = counts[0];
-  n_len = counts[1];
-  if (!st && rank != 0) {
-    ph = malloc((size_t)(n_pairs + 1) * sizeof *ph);
-    pc = malloc((size_t)(n_pairs + 1) * sizeof *pc);
-    off = malloc((size_t)(n_pairs + 2) * sizeof *off);
-    len = malloc((size_t)(n_len + 1) * sizeof *len);
-    if (!ph || !pc || !off || !len) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-  }
-  st = im_par_agree(comm, st);
-  int64_t *g = st ? NULL : calloc((size_t)n_len + 1, sizeof *g);
-  int64_t *y = st ? NULL : calloc((size_t)n_len + 1, sizeof *y);
-  int64_t *g0 = st || rank ? NULL : calloc((size_t)n_len + 1, sizeof *g0);
-  int64_t *y0 = st || rank ? NULL : calloc((size_t)n_len + 1, sizeof *y0);
-  if (!st && (!g || !y || (rank == 0 && (!g0 || !y0))))
-    st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-  st = im_par_agree(comm, st);
-  if (!st && n_pairs) {
-    MPI_Bcast(ph, (int)n_pairs, MPI_LONG, 0, comm);
-    MPI_Bcast(pc, (int)n_pairs, MPI_DOUBLE, 0, comm);
-    MPI_Bcast(off, (int)n_pairs + 1, MPI_LONG, 0, comm);
-    MPI_Bcast(len, (int)n_len, MPI_LONG, 0, comm);
-    for (long k = rank; k < n_pairs && !st; k += size) {
-      const size_t m = (size_t)(off[k + 1] - off[k]);
-      size_t *l = malloc((m ? m : 1) * sizeof *l);
-      if (!l) st = im_err_set(err, IM_ENOMEM, "out of memory for the zones");
-      for (size_t j = 0; j < m && l; j++) l[j] = (size_t)len[off[k] + (long)j];
-      if (!st && m)
-        st = im_bt_overlap_bounds_multi(l, m, (size_t)ph[k], 1 - pc[k], seed, IM_PAR_OVERLAP_SIMS,
-                                        g + off[k], y + off[k], err);
-      free(l);
-    }
-    st = im_par_agree(comm, st);
-    /* Each entry was computed by one rank, zero elsewhere: the sum is exact. */
-    if (!st) {
-      MPI_Reduce(g, g0, (int)n_len, MPI_INT64_T, MPI_SUM, 0, comm);
-      MPI_Reduce(y, y0, (int)n_len, MPI_INT64_T, MPI_SUM, 0, comm);
-    }
-  }
-  if (!st && rank == 0)
-    for (size_t i = 0; i < S; i++) {
-      const im_model *m = &cal->sets[i];
-      if (!mine[i] || m->horizon <= 1) continue;
-      long k = 0;
-      while (ph[k] != m->horizon || pc[k] != m->confidence) k++;
-      for (size_t r = 0; r < Q * P; r++) {
-        im_cal_row *row = &all[i * Q * P + r];
-        long j = off[k];
-        while (j < off[k + 1] && len[j] != (long)row->n_obs) j++;
-        row->zone = j < off[k + 1] ? im_cal_zone(row->n_obs, row->n_exceed, g0[j], y0[j]) : -1;
-      }
-    }
-  free(ph);
-  free(pc);
-  free(off);
-  free(len);
-  free(g);
-  free(y);
+  if (!st && z.n_pairs) st = simulate_bounds(comm, rank, size, &z, seed, g0, y0, err);
+  if (!st && rank == 0) assign_zones(cal, mine, P, &z, g0, y0, all);
+  zone_pairs_free(&z);
   free(g0);
   free(y0);
   return st;
+}
+
+/* What the sweep shares. Items are (group, portfolio block) pairs. */
+typedef struct {
+  const im_job *job;
+  const im_calib *cal;
+  const group *groups;
+  size_t G, pb, nb, n_items;
+  size_t e0, e1, pa[IM_MAX_PERIODS], pz[IM_MAX_PERIODS]; /* market days */
+  im_model_state **state;                                 /* [G], prepared when first needed */
+  im_model_scratch **scratch;
+  im_tile tile;
+  im_cal_row *rows; /* one item's [level][period][portfolio] */
+  results res;      /* this rank's items */
+} sweep;
+
+/* The rows of one item: each set of the group judged on its margin (the
+ * total margin and its flags for a set with layers) over each period. */
+static im_status one_item(sweep *sw, long item, im_err *err) {
+  const size_t gi = (size_t)item / sw->nb, p0 = ((size_t)item % sw->nb) * sw->pb;
+  const size_t P = sw->job->book.n_port, Q = sw->cal->n_periods, T = sw->e1 - sw->e0;
+  const size_t np = p0 + sw->pb > P ? P - p0 : sw->pb;
+  const group *g = &sw->groups[gi];
+  const im_model *rep = &sw->cal->sets[g->set[0]];
+  im_status st = IM_OK;
+  if (!sw->state[gi])
+    st = im_par_prepare(rep, sw->job, &sw->state[gi], &sw->scratch[gi], &sw->tile, err);
+  im_level lev[IM_MAX_LEVELS];
+  for (size_t l = 0; l < g->n_lev; l++)
+    lev[l] = (im_level){sw->cal->sets[g->set[l]].confidence, sw->cal->sets[g->set[l]].measure};
+  if (!st)
+    st = im_tile_eval(&sw->tile, rep, sw->state[gi], sw->scratch[gi], p0, p0 + np, sw->e0, sw->e1,
+                      g->n_lev, lev, err);
+  const double *pnl = st ? NULL : im_tile_find(&sw->tile, IM_ROLE_PNL)->data;
+  for (size_t l = 0; l < g->n_lev && !st; l++) {
+    const im_model *m = &sw->cal->sets[g->set[l]];
+    const double *margin;
+    const int8_t *ex;
+    im_tile_judged(&sw->tile, l, 1, &margin, &ex);
+    for (size_t q = 0; q < Q && !st; q++)
+      for (size_t i = 0; i < np && !st; i++) {
+        const size_t o = i * T + (sw->pa[q] - sw->e0);
+        st = im_cal_row_compute(ex + o, pnl + o, margin + o, sw->pz[q] - sw->pa[q],
+                                (size_t)m->horizon, 1 - m->confidence,
+                                &sw->rows[(l * Q + q) * np + i], err);
+      }
+  }
+  if (!st && results_add(&sw->res, item, sw->rows, g->n_lev * Q * np))
+    st = im_err_set(err, IM_ENOMEM, "out of memory for the calibration results");
+  return st;
+}
+
+/* The items on the dynamic schedule of the backtest. When *stop is set,
+ * every rank stops after its current item (*interrupted: not all done). */
+static im_status sweep_items(MPI_Comm comm, sweep *sw, int rank, int size, int progress,
+                             volatile sig_atomic_t *stop, int *interrupted, im_err *err) {
+  im_par_queue queue;
+  im_status st = im_par_queue_open(comm, &queue, err);
+  if (st) return st;
+  const double t_start = MPI_Wtime();
+  double last = t_start;
+  int stopped = 0;
+  unsigned long done = 0, all_done = 0;
+  const long past = (long)sw->n_items + size + 1;
+  for (long item = 0; !st;) {
+    st = im_par_queue_next(&queue, &item, err);
+    if (st || item < 0 || (size_t)item >= sw->n_items) break;
+    if (stop && *stop && !stopped) { /* every rank stops after its current item */
+      stopped = 1;
+      st = im_par_queue_stop(&queue, past, err);
+      continue;
+    }
+    done++;
+    st = one_item(sw, item, err);
+    if (st) im_par_queue_stop(&queue, past, NULL); /* the others stop too; st says why */
+    if (rank == 0 && progress && MPI_Wtime() - last >= 1.0) {
+      const double el = MPI_Wtime() - t_start, started = (double)item + 1;
+      fprintf(stderr, "\rimvar calibrate: items %ld/%zu, elapsed %.0f s, ETA %.0f s   ", item + 1,
+              sw->n_items, el, el * ((double)sw->n_items - started) / started);
+      fflush(stderr);
+      last = MPI_Wtime();
+    }
+  }
+  im_status cst = im_par_queue_close(&queue, err);
+  st = im_par_agree(comm, st ? st : cst);
+  if (!st)
+    st = im_par_agree(comm, IM_MPI(err, MPI_Allreduce, (&done, &all_done, 1, MPI_UNSIGNED_LONG,
+                                                        MPI_SUM, comm)));
+  *interrupted = all_done < sw->n_items;
+  if (!st && rank == 0 && progress && !*interrupted)
+    fprintf(stderr, "\rimvar calibrate: items %zu/%zu done, %.1f s%20s\n", sw->n_items,
+            sw->n_items, MPI_Wtime() - t_start, "");
+  return st;
+}
+
+/* Rank 0 gathers every item's rows into all[set][period][P] (allocated
+ * there, zone -1 where no set of this chunk). */
+static im_status gather_rows(MPI_Comm comm, const sweep *sw, int rank, int size, size_t n_mine,
+                             im_cal_row **all_out, im_err *err) {
+  const size_t S = sw->cal->n_sets, Q = sw->cal->n_periods, P = sw->job->book.n_port;
+  im_cal_row *all = NULL, *gathered = NULL;
+  long *items = NULL;
+  int *cnt = NULL, *both = NULL;
+  im_status st = IM_OK;
+  if (rank == 0) {
+    all = malloc((S * Q * P + 1) * sizeof *all);
+    items = malloc((sw->n_items ? sw->n_items : 1) * sizeof *items);
+    gathered = malloc((n_mine * Q * P + 1) * sizeof *gathered);
+    cnt = malloc(4 * (size_t)size * sizeof *cnt);
+    both = malloc(2 * (size_t)size * sizeof *both);
+    if (!all || !items || !gathered || !cnt || !both) st = im_err_set(err, IM_ENOMEM, "out of memory");
+  }
+  st = im_par_agree(comm, st);
+  int *dsp = NULL, *rcnt = NULL, *rdsp = NULL;
+  if (cnt) {
+    dsp = cnt + size;
+    rcnt = cnt + 2 * size;
+    rdsp = cnt + 3 * size;
+  }
+  int mine_n[2] = {(int)sw->res.n_items, (int)(sw->res.n_rows * sizeof(im_cal_row))};
+  if (!st) st = im_par_agree(comm, IM_MPI(err, MPI_Gather, (mine_n, 2, MPI_INT, both, 2, MPI_INT, 0, comm)));
+  if (!st && rank == 0)
+    for (int r = 0, a = 0, b = 0; r < size; r++) {
+      cnt[r] = both[2 * r];
+      rcnt[r] = both[2 * r + 1];
+      dsp[r] = a;
+      rdsp[r] = b;
+      a += cnt[r];
+      b += rcnt[r];
+    }
+  if (!st)
+    st = im_par_agree(comm, IM_MPI(err, MPI_Gatherv, (sw->res.items, (int)sw->res.n_items, MPI_LONG,
+                                                      items, cnt, dsp, MPI_LONG, 0, comm)));
+  if (!st)
+    st = im_par_agree(comm, IM_MPI(err, MPI_Gatherv, (sw->res.rows, mine_n[1], MPI_BYTE, gathered,
+                                                      rcnt, rdsp, MPI_BYTE, 0, comm)));
+  if (!st && rank == 0) {
+    for (size_t i = 0; i < S * Q * P; i++) all[i] = (im_cal_row){.zone = -1};
+    size_t at = 0;
+    for (size_t k = 0; k < sw->n_items; k++) {
+      const size_t gi = (size_t)items[k] / sw->nb, p0 = ((size_t)items[k] % sw->nb) * sw->pb;
+      const size_t np = p0 + sw->pb > P ? P - p0 : sw->pb;
+      for (size_t l = 0; l < sw->groups[gi].n_lev; l++)
+        for (size_t q = 0; q < Q; q++)
+          for (size_t i = 0; i < np; i++) all[(sw->groups[gi].set[l] * Q + q) * P + p0 + i] = gathered[at++];
+    }
+  }
+  free(items);
+  free(gathered);
+  free(cnt);
+  free(both);
+  if (st) free(all);
+  *all_out = st ? NULL : all;
+  return st;
+}
+
+/* The sweep's dates: the union of the periods within the job's (pa, pz per
+ * period). */
+static im_status sweep_dates(const im_job *job, const im_calib *cal, sweep *sw, im_err *err) {
+  sw->e0 = job->d1;
+  sw->e1 = job->d0;
+  for (size_t q = 0; q < cal->n_periods; q++) {
+    period_days(job, &cal->periods[q], &sw->pa[q], &sw->pz[q]);
+    if (sw->pa[q] < sw->pz[q] && sw->pa[q] < sw->e0) sw->e0 = sw->pa[q];
+    if (sw->pz[q] > sw->e1) sw->e1 = sw->pz[q];
+  }
+  if (sw->e0 >= sw->e1) return im_err_set(err, IM_EINVAL, "calibrate: the periods select no backtest date");
+  return IM_OK;
+}
+
+/* Portfolio blocks: up to 128 portfolios (a few tens of MB of margins at 16
+ * levels and 10 years), cut until every rank has 4 items. */
+static void sweep_blocks(sweep *sw, size_t P, int size) {
+  size_t pb = P < 128 ? P : 128;
+  while (pb > 1 && sw->G * ((P + pb - 1) / pb) < 4 * (size_t)size) pb = (pb + 1) / 2;
+  sw->pb = pb ? pb : 1;
+  sw->nb = (P + sw->pb - 1) / sw->pb;
+  sw->n_items = sw->G * sw->nb;
+}
+
+static void sweep_free(sweep *sw) {
+  for (size_t i = 0; i < sw->G && sw->state; i++) {
+    im_model_state_free(sw->state[i]);
+    if (sw->scratch) im_model_scratch_free(sw->scratch[i]);
+  }
+  free(sw->state);
+  free(sw->scratch);
+  im_tile_free(&sw->tile);
+  free(sw->rows);
+  free(sw->res.items);
+  free(sw->res.rows);
 }
 
 im_status im_par_calibrate(MPI_Comm comm, const im_job *job, const im_calib *cal, size_t chunk,
                            size_t n_chunks, int progress, volatile sig_atomic_t *stop,
                            int *interrupted, im_cal_metrics *metrics, im_err *err) {
   *interrupted = 0;
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  int rank = 0, size = 1;
+  im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
+  if (!st) st = IM_MPI(err, MPI_Comm_size, (comm, &size));
   const size_t S = cal->n_sets, Q = cal->n_periods, P = job->book.n_port;
-  size_t pa[IM_MAX_PERIODS], pz[IM_MAX_PERIODS], e0 = job->d1, e1 = job->d0;
-  for (size_t q = 0; q < Q; q++) {
-    period_days(job, &cal->periods[q], &pa[q], &pz[q]);
-    if (pa[q] < pz[q] && pa[q] < e0) e0 = pa[q];
-    if (pz[q] > e1) e1 = pz[q];
-  }
-  if (e0 >= e1) return im_err_set(err, IM_EINVAL, "calibrate: the periods select no backtest date");
-  const size_t T = e1 - e0;
-
+  sweep sw = {.job = job, .cal = cal};
+  if (!st) st = sweep_dates(job, cal, &sw, err);
   group *groups = malloc((S ? S : 1) * sizeof *groups);
   uint8_t *mine = calloc(S ? S : 1, 1);
-  im_status st = groups && mine ? IM_OK : im_err_set(err, IM_ENOMEM, "out of memory");
+  if (!st && (!groups || !mine)) st = im_err_set(err, IM_ENOMEM, "out of memory");
   st = im_par_agree(comm, st);
-  if (st) {
-    free(groups);
-    free(mine);
-    return st;
-  }
-  for (size_t i = 0; i < S; i++) mine[i] = i % n_chunks == chunk;
-  const size_t G = make_groups(cal, chunk, n_chunks, groups);
-  /* Portfolio blocks: up to 128 portfolios (a few tens of MB of margins at
-   * 16 levels and 10 years), cut until every rank has 4 items. */
-  size_t pb = P < 128 ? P : 128;
-  while (pb > 1 && G * ((P + pb - 1) / pb) < 4 * (size_t)size) pb = (pb + 1) / 2;
-  if (pb == 0) pb = 1;
-  const size_t nb = (P + pb - 1) / pb, n_items = G * nb;
-
-  double *im = malloc(IM_MAX_LEVELS * pb * T * sizeof *im), *pnl = malloc(pb * T * sizeof *pnl);
-  double *apc = malloc(pb * T * sizeof *apc), *liq = malloc(pb * T * sizeof *liq);
-  double *conc = malloc(pb * T * sizeof *conc);
-  int8_t *ex = malloc(IM_MAX_LEVELS * pb * T), *extot = malloc(pb * T);
-  im_cal_row *rows = malloc(IM_MAX_LEVELS * Q * pb * sizeof *rows);
-  im_model_state **state = calloc(G ? G : 1, sizeof *state);
-  im_model_scratch **scratch = calloc(G ? G : 1, sizeof *scratch);
-  results res = {0};
-  if (!im || !pnl || !apc || !liq || !conc || !ex || !extot || !rows || !state || !scratch)
-    st = im_err_set(err, IM_ENOMEM, "out of memory for the calibration buffers");
-  st = im_par_agree(comm, st);
-
-  im_status local = st;
+  size_t n_mine = 0;
+  for (size_t i = 0; i < S && !st; i++) n_mine += (mine[i] = (uint8_t)(i % n_chunks == chunk));
   if (!st) {
-    im_par_queue queue;
-    im_par_queue_open(comm, &queue);
-    const double t_start = MPI_Wtime();
-    double last = t_start;
-    int stopped = 0;
-    unsigned long done = 0, all_done = 0;
-    for (long item; (item = im_par_queue_next(&queue)) >= 0 && (size_t)item < n_items;) {
-      if (local) continue; /* drain the queue; this rank has failed */
-      if (stop && *stop && !stopped) { /* every rank stops after its current item */
-        stopped = 1;
-        im_par_queue_stop(&queue, (long)n_items + size + 1);
-        continue;
-      }
-      done++;
-      const size_t gi = (size_t)item / nb, p0 = ((size_t)item % nb) * pb;
-      const size_t np = p0 + pb > P ? P - p0 : pb;
-      const group *g = &groups[gi];
-      const im_model *rep = &cal->sets[g->set[0]];
-      if (!state[gi]) { /* prepared once per rank and group, when first needed */
-        local = im_model_prepare(rep, &job->mkt, &job->book, &state[gi], err);
-        if (!local && !(scratch[gi] = im_model_scratch_alloc(state[gi])))
-          local = im_err_set(err, IM_ENOMEM, "out of memory for the model scratch");
-        if (local) continue;
-      }
-      im_level lev[IM_MAX_LEVELS];
-      for (size_t l = 0; l < g->n_lev; l++)
-        lev[l] = (im_level){cal->sets[g->set[l]].confidence, cal->sets[g->set[l]].measure};
-      im_model_eval_levels(state[gi], scratch[gi], p0, p0 + np, e0, e1, g->n_lev, lev, im, pnl, ex);
-      if (im_model_has_total(rep)) { /* margin adequacy of the total: core + APC + add-ons */
-        const int has_apc = im_model_has_apc(rep);
-        if (has_apc) im_model_apc_tile(state[gi], scratch[gi], p0, p0 + np, e0, e1, im, pnl, apc, extot);
-        if (im_model_has_addons(rep))
-          im_model_addon_tile(state[gi], p0, p0 + np, e0, e1, im, pnl, has_apc ? apc : NULL,
-                              rep->liquidity ? liq : NULL, rep->concentration ? conc : NULL, extot);
-        for (size_t i = 0; i < np * T; i++)
-          im[i] += (has_apc ? apc[i] : 0) + (rep->liquidity ? liq[i] : 0) +
-                   (rep->concentration ? conc[i] : 0);
-        memcpy(ex, extot, np * T);
-      }
-      for (size_t l = 0; l < g->n_lev && !local; l++) {
-        const im_model *m = &cal->sets[g->set[l]];
-        for (size_t q = 0; q < Q && !local; q++)
-          for (size_t i = 0; i < np && !local; i++) {
-            const size_t o = l * np * T + i * T + (pa[q] - e0);
-            local = im_cal_row_compute(ex + o, pnl + i * T + (pa[q] - e0), im + o, pz[q] - pa[q],
-                                       (size_t)m->horizon, 1 - m->confidence,
-                                       &rows[(l * Q + q) * np + i], err);
-          }
-      }
-      if (!local && results_add(&res, item, rows, g->n_lev * Q * np))
-        local = im_err_set(err, IM_ENOMEM, "out of memory for the calibration results");
-      if (rank == 0 && progress && MPI_Wtime() - last >= 1.0) {
-        const double el = MPI_Wtime() - t_start, started = (double)item + 1;
-        fprintf(stderr, "\rimvar calibrate: items %ld/%zu, elapsed %.0f s, ETA %.0f s   ", item + 1,
-                n_items, el, el * ((double)n_items - started) / started);
-        fflush(stderr);
-        last = MPI_Wtime();
-      }
-    }
-    im_par_queue_close(&queue);
-    MPI_Allreduce(&done, &all_done, 1, MPI_UNSIGNED_LONG, MPI_SUM, comm);
-    *interrupted = all_done < n_items;
-    if (rank == 0 && progress && !*interrupted)
-      fprintf(stderr, "\rimvar calibrate: items %zu/%zu done, %.1f s%20s\n", n_items, n_items,
-              MPI_Wtime() - t_start, "");
-    st = im_par_agree(comm, local);
+    sw.groups = groups;
+    sw.G = make_groups(cal, chunk, n_chunks, groups);
+    sweep_blocks(&sw, P, size);
+    im_tile_init(&sw.tile, sw.pb * (sw.e1 - sw.e0), IM_MAX_LEVELS);
+    sw.rows = malloc(IM_MAX_LEVELS * Q * sw.pb * sizeof *sw.rows);
+    sw.state = calloc(sw.G ? sw.G : 1, sizeof *sw.state);
+    sw.scratch = calloc(sw.G ? sw.G : 1, sizeof *sw.scratch);
+    if (!sw.rows || !sw.state || !sw.scratch)
+      st = im_err_set(err, IM_ENOMEM, "out of memory for the calibration buffers");
+    st = im_par_agree(comm, st);
   }
-  for (size_t i = 0; i < G && state; i++) {
-    im_model_state_free(state[i]);
-    if (scratch) im_model_scratch_free(scratch[i]);
-  }
-  free(state);
-  free(scratch);
-  free(im);
-  free(pnl);
-  free(apc);
-  free(liq);
-  free(conc);
-  free(ex);
-  free(extot);
-  free(rows);
-
-  if (!st && *interrupted) { /* nothing to gather: the caller writes nothing */
-    free(res.items);
-    free(res.rows);
-    free(groups);
-    free(mine);
-    return IM_OK;
-  }
-  /* Rank 0 gathers every item's rows and puts them in [set][period][P]. */
+  if (!st) st = sweep_items(comm, &sw, rank, size, progress, stop, interrupted, err);
   im_cal_row *all = NULL;
-  long *items = NULL;
-  im_cal_row *gathered = NULL;
-  int *cnt = NULL, *dsp = NULL, *rcnt = NULL, *rdsp = NULL;
-  if (!st && rank == 0) {
-    all = malloc((S * Q * P + 1) * sizeof *all);
-    items = malloc((n_items ? n_items : 1) * sizeof *items);
-    size_t n_mine = 0;
-    for (size_t i = 0; i < S; i++) n_mine += mine[i];
-    gathered = malloc((n_mine * Q * P + 1) * sizeof *gathered);
-    cnt = malloc(4 * (size_t)size * sizeof *cnt);
-    if (!all || !items || !gathered || !cnt) st = im_err_set(err, IM_ENOMEM, "out of memory");
-    else {
-      dsp = cnt + size;
-      rcnt = cnt + 2 * size;
-      rdsp = cnt + 3 * size;
-    }
-  }
-  st = im_par_agree(comm, st);
-  if (!st) {
-    int mine_n[2] = {(int)res.n_items, (int)(res.n_rows * sizeof(im_cal_row))}, *both = NULL;
-    if (rank == 0) both = malloc(2 * (size_t)size * sizeof *both);
-    MPI_Gather(mine_n, 2, MPI_INT, both, 2, MPI_INT, 0, comm);
-    if (rank == 0)
-      for (int r = 0, a = 0, b = 0; r < size; r++) {
-        cnt[r] = both[2 * r];
-        rcnt[r] = both[2 * r + 1];
-        dsp[r] = a;
-        rdsp[r] = b;
-        a += cnt[r];
-        b += rcnt[r];
-      }
-    free(both);
-    MPI_Gatherv(res.items, (int)res.n_items, MPI_LONG, items, cnt, dsp, MPI_LONG, 0, comm);
-    MPI_Gatherv(res.rows, mine_n[1], MPI_BYTE, gathered, rcnt, rdsp, MPI_BYTE, 0, comm);
-    if (rank == 0) {
-      for (size_t i = 0; i < S * Q * P; i++) all[i] = (im_cal_row){.zone = -1};
-      size_t at = 0;
-      for (size_t k = 0; k < n_items; k++) {
-        const size_t gi = (size_t)items[k] / nb, p0 = ((size_t)items[k] % nb) * pb;
-        const size_t np = p0 + pb > P ? P - p0 : pb;
-        for (size_t l = 0; l < groups[gi].n_lev; l++)
-          for (size_t q = 0; q < Q; q++)
-            for (size_t i = 0; i < np; i++)
-              all[(groups[gi].set[l] * Q + q) * P + p0 + i] = gathered[at++];
-      }
-    }
-  }
-  free(res.items);
-  free(res.rows);
-  free(items);
-  free(gathered);
-  free(cnt);
-  if (!st) st = fill_zones(comm, cal, mine, P, (uint64_t)job->cfg.seed, all, err);
-  if (!st && rank == 0)
+  /* Interrupted: nothing to gather, the caller writes nothing. */
+  if (!st && !*interrupted) st = gather_rows(comm, &sw, rank, size, n_mine, &all, err);
+  sweep_free(&sw);
+  if (!st && !*interrupted) st = fill_zones(comm, cal, mine, P, (uint64_t)job->cfg.seed, all, err);
+  if (!st && !*interrupted && rank == 0)
     for (size_t i = 0; i < S; i++)
       for (size_t q = 0; q < Q && mine[i]; q++)
         im_cal_summarise(all + (i * Q + q) * P, P, cal->sets[i].confidence, &cal->criteria,

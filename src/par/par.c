@@ -9,6 +9,7 @@
 #include "backtest.h"
 #include "calendar.h"
 #include "results_io.h"
+#include "par_internal.h"
 #include "summary.h"
 
 im_status im_par_agree(MPI_Comm comm, im_status local) {
@@ -17,36 +18,72 @@ im_status im_par_agree(MPI_Comm comm, im_status local) {
   return (im_status)out;
 }
 
+im_status im_par_mpi_status(int rc, const char *call, const char *where, im_err *err) {
+  if (rc == MPI_SUCCESS) return IM_OK;
+  char text[MPI_MAX_ERROR_STRING] = "";
+  int len = 0;
+  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) snprintf(text, sizeof text, "code %d", rc);
+  return im_err_set(err, IM_EMPI, "%s failed in %s: %s", call, where, text);
+}
+
 /* MPI counts are int: broadcast large buffers in pieces. */
-static int bcast_bytes(void *buf, size_t n, MPI_Comm comm) {
+static im_status bcast_bytes(void *buf, size_t n, MPI_Comm comm, im_err *err) {
   char *p = buf;
-  while (n > 0) {
+  im_status st = IM_OK;
+  while (n > 0 && !st) {
     int chunk = n > (size_t)INT_MAX ? INT_MAX : (int)n;
-    int rc = MPI_Bcast(p, chunk, MPI_BYTE, 0, comm);
-    if (rc != MPI_SUCCESS) return rc;
+    st = IM_MPI(err, MPI_Bcast, (p, chunk, MPI_BYTE, 0, comm));
     p += chunk;
     n -= (size_t)chunk;
   }
-  return MPI_SUCCESS;
+  return st;
 }
 
 /* Allocates *p on non-root ranks, then broadcasts n bytes into it. */
-static int bcast_alloc(void **p, size_t n, int rank, MPI_Comm comm) {
-  int ok = 1;
+static im_status bcast_alloc(void **p, size_t n, int rank, MPI_Comm comm, im_err *err) {
+  int ok = 1, all_ok = 0;
   if (rank != 0) {
     *p = malloc(n ? n : 1);
     ok = *p != NULL;
   }
-  int all_ok = 0;
-  MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-  if (!all_ok) return MPI_ERR_NO_MEM;
-  return bcast_bytes(*p, n, comm);
+  im_status st = IM_MPI(err, MPI_Allreduce, (&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm));
+  if (!st && !all_ok) st = im_err_set(err, IM_ENOMEM, "out of memory for the broadcast job");
+  return st ? st : bcast_bytes(*p, n, comm, err);
+}
+
+/* The arrays of the market and the book, broadcast after their sizes. */
+static im_status bcast_arrays(im_job *job, const size_t *sizes, int rank, MPI_Comm comm,
+                              im_err *err) {
+  const size_t nu = sizes[1], nd = sizes[2], ni = sizes[3], np = sizes[4], npos = sizes[5];
+  im_market *m = &job->mkt;
+  im_book *b = &job->book;
+  struct {
+    void **p;
+    size_t n;
+    int present;
+  } a[] = {
+      {(void **)&job->cfg.text, sizes[0], 1},
+      {(void **)&m->und, nu * IM_NAME_LEN, 1},
+      {(void **)&m->close, nu * nd * sizeof(double), 1},
+      {(void **)&m->ivol, nu * nd * sizeof(double), sizes[6] != 0},
+      {(void **)&m->funding, nu * nd * sizeof(double), sizes[7] != 0},
+      {(void **)&m->volume, nu * nd * sizeof(double), sizes[8] != 0},
+      {(void **)&b->instr, ni * sizeof(im_instrument), 1},
+      {(void **)&b->id, np * IM_PORT_ID_LEN, 1},
+      {(void **)&b->pos_start, (np + 1) * sizeof(size_t), 1},
+      {(void **)&b->pos_instr, npos * sizeof(uint32_t), 1},
+      {(void **)&b->pos_qty, npos * sizeof(double), 1},
+  };
+  im_status st = IM_OK;
+  for (size_t i = 0; i < sizeof a / sizeof a[0] && !st; i++)
+    if (a[i].present) st = bcast_alloc(a[i].p, a[i].n, rank, comm, err);
+  return st;
 }
 
 im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  size_t sizes[9];
+  int rank = 0;
+  im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
+  size_t sizes[9] = {0};
   if (rank == 0) {
     sizes[6] = job->mkt.ivol != NULL;
     sizes[7] = job->mkt.funding != NULL;
@@ -60,43 +97,22 @@ im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
   }
   /* Pointers in the structs are meaningless on other ranks; they are
    * replaced by the broadcast arrays below. */
-  int rc = bcast_bytes(sizes, sizeof sizes, comm);
-  if (rc == MPI_SUCCESS) rc = bcast_bytes(job, sizeof *job, comm);
-  if (rc != MPI_SUCCESS) return im_err_set(err, IM_EMPI, "broadcast of the job failed");
-  size_t nu = sizes[1], nd = sizes[2], ni = sizes[3], np = sizes[4], npos = sizes[5];
+  if (!st) st = bcast_bytes(sizes, sizeof sizes, comm, err);
+  if (!st) st = bcast_bytes(job, sizeof *job, comm, err);
+  st = im_par_agree(comm, st);
+  if (st) return st;
   if (rank != 0) {
     job->cfg.text = NULL;
     memset(&job->mkt, 0, sizeof job->mkt);
     memset(&job->book, 0, sizeof job->book);
-    job->mkt.n_und = nu;
-    job->mkt.n_days = nd;
-    job->book.n_instr = ni;
-    job->book.n_port = np;
+    job->mkt.n_und = sizes[1];
+    job->mkt.n_days = sizes[2];
+    job->book.n_instr = sizes[3];
+    job->book.n_port = sizes[4];
   }
-  MPI_Bcast(&job->mkt.day0, 1, MPI_INT32_T, 0, comm);
-  if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->cfg.text, sizes[0], rank, comm);
-  if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->mkt.und, nu * IM_NAME_LEN, rank, comm);
-  if (rc == MPI_SUCCESS)
-    rc = bcast_alloc((void **)&job->mkt.close, nu * nd * sizeof(double), rank, comm);
-  if (rc == MPI_SUCCESS && sizes[6])
-    rc = bcast_alloc((void **)&job->mkt.ivol, nu * nd * sizeof(double), rank, comm);
-  if (rc == MPI_SUCCESS && sizes[7])
-    rc = bcast_alloc((void **)&job->mkt.funding, nu * nd * sizeof(double), rank, comm);
-  if (rc == MPI_SUCCESS && sizes[8])
-    rc = bcast_alloc((void **)&job->mkt.volume, nu * nd * sizeof(double), rank, comm);
-  if (rc == MPI_SUCCESS)
-    rc = bcast_alloc((void **)&job->book.instr, ni * sizeof(im_instrument), rank, comm);
-  if (rc == MPI_SUCCESS) rc = bcast_alloc((void **)&job->book.id, np * IM_PORT_ID_LEN, rank, comm);
-  if (rc == MPI_SUCCESS)
-    rc = bcast_alloc((void **)&job->book.pos_start, (np + 1) * sizeof(size_t), rank, comm);
-  if (rc == MPI_SUCCESS)
-    rc = bcast_alloc((void **)&job->book.pos_instr, npos * sizeof(uint32_t), rank, comm);
-  if (rc == MPI_SUCCESS)
-    rc = bcast_alloc((void **)&job->book.pos_qty, npos * sizeof(double), rank, comm);
-  if (rc != MPI_SUCCESS)
-    return im_err_set(err, rc == MPI_ERR_NO_MEM ? IM_ENOMEM : IM_EMPI,
-                      "broadcast of the market data and portfolios failed");
-  return IM_OK;
+  st = IM_MPI(err, MPI_Bcast, (&job->mkt.day0, 1, MPI_INT32_T, 0, comm));
+  if (!st) st = bcast_arrays(job, sizes, rank, comm, err);
+  return im_par_agree(comm, st);
 }
 
 void im_job_clear(im_job *job) {
@@ -116,37 +132,46 @@ void im_job_clear(im_job *job) {
 
 /* Dynamic schedule: a shared counter on rank 0, advanced with an atomic
  * fetch-and-add, hands the next item to whichever rank asks first; rank 0
- * computes too. Which rank computes an item never changes its values. */
-void im_par_queue_open(MPI_Comm comm, im_par_queue *q) {
-  int rank;
-  MPI_Comm_rank(comm, &rank);
+ * computes too. Which rank computes an item never changes its values. A
+ * window's error handler is not the communicator's: it is set to return. */
+im_status im_par_queue_open(MPI_Comm comm, im_par_queue *q, im_err *err) {
+  int rank = 0;
   q->counter = NULL;
-  MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, sizeof(long), MPI_INFO_NULL, comm,
-                   &q->counter, &q->win);
-  if (rank == 0) {
-    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, q->win);
+  q->win = MPI_WIN_NULL;
+  im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
+  if (!st)
+    st = IM_MPI(err, MPI_Win_allocate, (rank == 0 ? (MPI_Aint)sizeof(long) : 0, sizeof(long),
+                                        MPI_INFO_NULL, comm, &q->counter, &q->win));
+  if (!st) st = IM_MPI(err, MPI_Win_set_errhandler, (q->win, MPI_ERRORS_RETURN));
+  if (!st && rank == 0) {
+    st = IM_MPI(err, MPI_Win_lock, (MPI_LOCK_EXCLUSIVE, 0, 0, q->win));
     *q->counter = 0;
-    MPI_Win_unlock(0, q->win);
+    if (!st) st = IM_MPI(err, MPI_Win_unlock, (0, q->win));
   }
-  MPI_Barrier(comm);
+  /* Nobody takes an item before the counter is set. */
+  return im_par_agree(comm, st);
 }
 
-long im_par_queue_next(im_par_queue *q) {
+im_status im_par_queue_next(im_par_queue *q, long *next, im_err *err) {
   const long one = 1;
-  long next = -1;
-  MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, q->win);
-  MPI_Fetch_and_op(&one, &next, MPI_LONG, 0, 0, MPI_SUM, q->win);
-  MPI_Win_unlock(0, q->win);
-  return next;
+  *next = -1;
+  im_status st = IM_MPI(err, MPI_Win_lock, (MPI_LOCK_SHARED, 0, 0, q->win));
+  if (!st) st = IM_MPI(err, MPI_Fetch_and_op, (&one, next, MPI_LONG, 0, 0, MPI_SUM, q->win));
+  if (!st) st = IM_MPI(err, MPI_Win_unlock, (0, q->win));
+  return st;
 }
 
-void im_par_queue_stop(im_par_queue *q, long past) {
-  MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, q->win);
-  MPI_Accumulate(&past, 1, MPI_LONG, 0, 0, 1, MPI_LONG, MPI_REPLACE, q->win);
-  MPI_Win_unlock(0, q->win);
+im_status im_par_queue_stop(im_par_queue *q, long past, im_err *err) {
+  im_status st = IM_MPI(err, MPI_Win_lock, (MPI_LOCK_SHARED, 0, 0, q->win));
+  if (!st) st = IM_MPI(err, MPI_Accumulate, (&past, 1, MPI_LONG, 0, 0, 1, MPI_LONG, MPI_REPLACE, q->win));
+  if (!st) st = IM_MPI(err, MPI_Win_unlock, (0, q->win));
+  return st;
 }
 
-void im_par_queue_close(im_par_queue *q) { MPI_Win_free(&q->win); }
+im_status im_par_queue_close(im_par_queue *q, im_err *err) {
+  if (q->win == MPI_WIN_NULL) return IM_OK;
+  return IM_MPI(err, MPI_Win_free, (&q->win));
+}
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
@@ -215,31 +240,138 @@ static void progress_line(double t0, size_t started, size_t total, size_t resume
   fflush(stderr);
 }
 
+/* The run's tiling: planned, or with resume the checkpoint's (whatever the
+ * rank count now). */
+static im_status run_tiling(MPI_Comm comm, const im_job *job, const char *path, int resume,
+                            int rank, int size, size_t *pb, size_t *db, im_err *err) {
+  plan_tiles(&job->cfg, job->book.n_port, job->d1 - job->d0, job->cfg.n_models, size, pb, db);
+  if (!resume) return IM_OK;
+  im_status st = rank == 0 ? im_results_read_tiling(path, pb, db, err) : IM_OK;
+  unsigned long tiling[2] = {*pb, *db};
+  im_status bst = IM_MPI(err, MPI_Bcast, (tiling, 2, MPI_UNSIGNED_LONG, 0, comm));
+  *pb = tiling[0];
+  *db = tiling[1];
+  return im_par_agree(comm, st ? st : bst);
+}
+
+im_status im_par_prepare(const im_model *m, const im_job *job, im_model_state **state,
+                         im_model_scratch **scratch, im_tile *tile, im_err *err) {
+  im_status st = im_model_prepare(m, &job->mkt, &job->book, state, err);
+  if (!st && !(*scratch = im_model_scratch_alloc(*state)))
+    st = im_err_set(err, IM_ENOMEM, "out of memory for model %s", m->name);
+  const im_layer *layers[IM_TILE_MAX_LAYERS];
+  if (!st) st = im_tile_reserve(tile, layers, im_tile_layers(m, layers), err);
+  return st;
+}
+
+/* What the tile loop shares. */
+typedef struct {
+  const im_job *job;
+  size_t pb, db, npb, ndb;
+  const size_t *pending;
+  size_t n_pending;
+  im_model_state **state;
+  im_model_scratch **scratch;
+  im_tile *tile;
+  im_results *res;
+} tile_run;
+
+/* Evaluates tile number `tile` (model, portfolio block, date block) and
+ * writes it with its checkpoint mark. */
+static im_status one_tile(const tile_run *r, size_t tile, im_err *err) {
+  const size_t P = r->job->book.n_port, T = r->job->d1 - r->job->d0, d0 = r->job->d0;
+  const size_t m = tile / (r->npb * r->ndb), rest = tile % (r->npb * r->ndb);
+  const size_t p0 = (rest / r->ndb) * r->pb, t0 = (rest % r->ndb) * r->db;
+  const size_t np = p0 + r->pb > P ? P - p0 : r->pb, nt = t0 + r->db > T ? T - t0 : r->db;
+  im_status st = im_tile_eval(r->tile, &r->job->cfg.models[m], r->state[m], r->scratch[m], p0,
+                              p0 + np, d0 + t0, d0 + t0 + nt, 1, NULL, err);
+  if (!st) st = im_results_write_tile(r->res, m, p0, t0, r->tile, err);
+  if (!st) st = im_results_mark_done(r->res, tile, err);
+  return st;
+}
+
+/* The pending tiles on the dynamic schedule. A rank asked to stop (or that
+ * failed) pushes the counter past the end, so that every rank stops after
+ * its current tile. */
+static im_status tile_loop(MPI_Comm comm, const tile_run *r, const im_par_opts *opts, int rank,
+                           int size, im_par_stats *stats, im_err *err) {
+  im_par_queue queue;
+  im_status st = im_par_queue_open(comm, &queue, err);
+  if (st) return st;
+  const double t_start = MPI_Wtime(), evals_per_tile = (double)(r->pb * r->db);
+  double last_print = t_start;
+  /* Fault injection for the tests: behave as if SIGTERM arrived once this
+   * rank has finished that many tiles. */
+  const char *fault = getenv("IMVAR_FAULT_STOP_AFTER_TILES");
+  const long stop_after = fault ? atol(fault) : -1, past = (long)r->n_pending + size + 1;
+  int stopped = 0;
+  for (long next = 0; !st;) {
+    const int fault_now = stop_after >= 0 && (long)stats->tiles_mine >= stop_after;
+    if (((opts->stop && *opts->stop) || fault_now) && !stopped) {
+      stopped = 1;
+      st = im_par_queue_stop(&queue, past, err);
+    }
+    if (!st) st = im_par_queue_next(&queue, &next, err);
+    if (st || next < 0 || (size_t)next >= r->n_pending) break;
+    st = one_tile(r, r->pending[next], err);
+    if (st) im_par_queue_stop(&queue, past, NULL); /* the others stop too; st says why */
+    else stats->tiles_mine++;
+    if (rank == 0 && opts->progress && MPI_Wtime() - last_print >= 1.0) {
+      progress_line(t_start, (size_t)next + 1, r->n_pending, stats->tiles_resumed, evals_per_tile, 0);
+      last_print = MPI_Wtime();
+    }
+  }
+  stats->seconds_tiles = MPI_Wtime() - t_start;
+  im_status cst = im_par_queue_close(&queue, err);
+  st = im_par_agree(comm, st ? st : cst);
+  unsigned long mine = stats->tiles_mine, all = 0;
+  if (!st) st = im_par_agree(comm, IM_MPI(err, MPI_Allreduce, (&mine, &all, 1, MPI_UNSIGNED_LONG,
+                                                              MPI_SUM, comm)));
+  stats->tiles_done = all;
+  stats->interrupted = all < r->n_pending;
+  if (!st && rank == 0 && opts->progress)
+    progress_line(t_start, all, r->n_pending, stats->tiles_resumed, evals_per_tile, 1);
+  return st;
+}
+
+/* Creates the results file, or reopens the checkpoint (done: its finished
+ * tiles). */
+static im_status open_results(MPI_Comm comm, const im_job *job, const char *created,
+                              const char *path, int resume, int size, const int32_t *dates,
+                              size_t n_tiles, size_t pb, size_t db, uint8_t *done,
+                              im_results **res, im_err *err) {
+  const im_config *cfg = &job->cfg;
+  im_results_meta meta = {.config_text = cfg->text,
+                          .created = created,
+                          .ranks = size,
+                          .n_dates = job->d1 - job->d0,
+                          .dates = dates,
+                          .n_port = job->book.n_port,
+                          .ids = (const char(*)[IM_PORT_ID_LEN])job->book.id,
+                          .n_models = cfg->n_models,
+                          .models = cfg->models,
+                          .n_tiles = n_tiles,
+                          .tile_portfolios = pb,
+                          .tile_dates = db,
+                          .inputs_hash = inputs_hash(job),
+                          .seed = (uint64_t)cfg->seed};
+  im_status st = resume ? im_results_resume(comm, path, &meta, res, done, err)
+                        : im_results_create(comm, path, &meta, res, err);
+  return im_par_agree(comm, st);
+}
+
 im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created, const char *path,
                           const im_par_opts *opts, im_par_stats *stats, im_err *err) {
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  const im_config *cfg = &job->cfg;
-  const size_t P = job->book.n_port, T = job->d1 - job->d0, M = cfg->n_models;
+  int rank = 0, size = 1;
   memset(stats, 0, sizeof *stats);
-  double t_prep = MPI_Wtime();
-
-  size_t pb, db;
-  plan_tiles(cfg, P, T, M, size, &pb, &db);
-  im_status st = IM_OK;
-  if (opts->resume) {
-    /* The checkpoint's tiling, whatever the rank count now. */
-    unsigned long tiling[2] = {pb, db};
-    if (rank == 0) st = im_results_read_tiling(path, &pb, &db, err);
-    tiling[0] = pb;
-    tiling[1] = db;
-    MPI_Bcast(tiling, 2, MPI_UNSIGNED_LONG, 0, comm);
-    pb = tiling[0];
-    db = tiling[1];
-    st = im_par_agree(comm, st);
-    if (st) return st;
-  }
+  im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
+  if (!st) st = IM_MPI(err, MPI_Comm_size, (comm, &size));
+  st = im_par_agree(comm, st);
+  const size_t P = job->book.n_port, T = job->d1 - job->d0, M = job->cfg.n_models;
+  const double t_prep = MPI_Wtime();
+  size_t pb = 1, db = 1;
+  if (!st) st = run_tiling(comm, job, path, opts->resume, rank, size, &pb, &db, err);
+  if (st) return st;
   const size_t npb = ceil_div(P, pb), ndb = ceil_div(T, db), n_tiles = M * npb * ndb;
   stats->tiles = n_tiles;
   stats->tile_portfolios = pb;
@@ -250,208 +382,174 @@ im_status im_par_backtest(MPI_Comm comm, const im_job *job, const char *created,
   size_t *pending = malloc(n_tiles * sizeof *pending);
   im_model_state **state = calloc(M, sizeof *state);
   im_model_scratch **scratch = calloc(M, sizeof *scratch);
-  double *tim = malloc(pb * db * sizeof *tim), *tpnl = malloc(pb * db * sizeof *tpnl);
-  int8_t *texc = malloc(pb * db * sizeof *texc);
-  double *tapc = malloc(pb * db * sizeof *tapc);
-  double *tliq = malloc(pb * db * sizeof *tliq), *tconc = malloc(pb * db * sizeof *tconc);
-  int8_t *ttot = malloc(pb * db * sizeof *ttot);
-  if (!tapc || !tliq || !tconc || !ttot || !dates || !done || !pending || !state || !scratch || !tim || !tpnl || !texc)
+  im_tile tile;
+  im_tile_init(&tile, pb * db, 1);
+  if (!dates || !done || !pending || !state || !scratch)
     st = im_err_set(err, IM_ENOMEM, "out of memory for tile buffers");
   for (size_t t = 0; t < T && !st; t++)
     dates[t] = im_days_to_yyyymmdd(job->mkt.day0 + (int32_t)(job->d0 + t));
-  for (size_t m = 0; m < M && !st; m++) {
-    st = im_model_prepare(&cfg->models[m], &job->mkt, &job->book, &state[m], err);
-    if (!st && !(scratch[m] = im_model_scratch_alloc(state[m])))
-      st = im_err_set(err, IM_ENOMEM, "out of memory for model %s", cfg->models[m].name);
-  }
+  for (size_t m = 0; m < M && !st; m++)
+    st = im_par_prepare(&job->cfg.models[m], job, &state[m], &scratch[m], &tile, err);
   st = im_par_agree(comm, st);
-
   im_results *res = NULL;
-  if (!st) {
-    im_results_meta meta = {.config_text = cfg->text,
-                            .created = created,
-                            .ranks = size,
-                            .n_dates = T,
-                            .dates = dates,
-                            .n_port = P,
-                            .ids = (const char(*)[IM_PORT_ID_LEN])job->book.id,
-                            .n_models = M,
-                            .models = cfg->models,
-                            .n_tiles = n_tiles,
-                            .tile_portfolios = pb,
-                            .tile_dates = db,
-                            .inputs_hash = inputs_hash(job),
-                            .seed = (uint64_t)cfg->seed};
-    st = opts->resume ? im_results_resume(comm, path, &meta, &res, done, err)
-                      : im_results_create(comm, path, &meta, &res, err);
-    st = im_par_agree(comm, st);
-  }
+  if (!st)
+    st = open_results(comm, job, created, path, opts->resume, size, dates, n_tiles, pb, db, done,
+                      &res, err);
   size_t n_pending = 0;
   for (size_t i = 0; i < n_tiles && !st; i++)
     if (!done[i]) pending[n_pending++] = i;
   stats->tiles_resumed = n_tiles - n_pending;
   stats->seconds_prepare = MPI_Wtime() - t_prep;
-
-  if (!st) {
-    /* Pending tiles on the dynamic schedule. A rank asked to stop pushes the
-     * counter past the end, so that every rank stops after its current tile. */
-    im_par_queue queue;
-    im_par_queue_open(comm, &queue);
-    const double t_start = MPI_Wtime(), evals_per_tile = (double)(pb * db);
-    double last_print = t_start;
-    im_status local = IM_OK;
-    int stopped = 0;
-    /* Fault injection for the tests: behave as if SIGTERM arrived once this
-     * rank has finished that many tiles. */
-    const char *fault = getenv("IMVAR_FAULT_STOP_AFTER_TILES");
-    const long stop_after = fault ? atol(fault) : -1;
-    for (;;) {
-      const int fault_now = stop_after >= 0 && (long)stats->tiles_mine >= stop_after;
-      if (((opts->stop && *opts->stop) || fault_now) && !stopped) {
-        stopped = 1;
-        im_par_queue_stop(&queue, (long)n_pending + size + 1);
-      }
-      const long next = im_par_queue_next(&queue);
-      if (next < 0 || (size_t)next >= n_pending) break;
-      if (local) continue; /* drain the counter; this rank has already failed */
-      size_t tile = pending[next], m = tile / (npb * ndb), rest = tile % (npb * ndb);
-      size_t p0 = (rest / ndb) * pb, t0 = (rest % ndb) * db;
-      size_t np = p0 + pb > P ? P - p0 : pb, nt = t0 + db > T ? T - t0 : db;
-      im_model_eval_tile(state[m], scratch[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim,
-                         tpnl, texc);
-      if (im_model_has_apc(&cfg->models[m]))
-        im_model_apc_tile(state[m], scratch[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim,
-                          tpnl, tapc, ttot);
-      if (im_model_has_addons(&cfg->models[m])) /* after the APC layer: the total includes it */
-        im_model_addon_tile(state[m], p0, p0 + np, job->d0 + t0, job->d0 + t0 + nt, tim, tpnl,
-                            im_model_has_apc(&cfg->models[m]) ? tapc : NULL, tliq, tconc, ttot);
-      local = im_results_write_tile(res, m, p0, np, t0, nt, tim, tpnl, texc, tapc, tliq, tconc,
-                                    ttot, err);
-      if (!local) local = im_results_mark_done(res, tile, err);
-      if (!local) stats->tiles_mine++;
-      if (rank == 0 && opts->progress && MPI_Wtime() - last_print >= 1.0) {
-        progress_line(t_start, (size_t)next + 1, n_pending, stats->tiles_resumed, evals_per_tile, 0);
-        last_print = MPI_Wtime();
-      }
-    }
-    stats->seconds_tiles = MPI_Wtime() - t_start;
-    im_par_queue_close(&queue);
-    st = im_par_agree(comm, local);
-    unsigned long mine = stats->tiles_mine, all = 0;
-    MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED_LONG, MPI_SUM, comm);
-    stats->tiles_done = all;
-    stats->interrupted = all < n_pending;
-    if (rank == 0 && opts->progress)
-      progress_line(t_start, all, n_pending, stats->tiles_resumed, evals_per_tile, 1);
-  }
+  const tile_run run = {job, pb, db, npb, ndb, pending, n_pending, state, scratch, &tile, res};
+  if (!st) st = tile_loop(comm, &run, opts, rank, size, stats, err);
   im_status cst = im_results_close(res, st ? NULL : err);
   if (!st) st = im_par_agree(comm, cst);
   for (size_t m = 0; m < M && state; m++) {
     im_model_state_free(state[m]);
     if (scratch) im_model_scratch_free(scratch[m]);
   }
+  im_tile_free(&tile);
   free(state);
   free(scratch);
-  free(tim);
-  free(tpnl);
-  free(texc);
-  free(tapc);
-  free(tliq);
-  free(tconc);
-  free(ttot);
   free(dates);
   free(done);
   free(pending);
   return st;
 }
 
-/* Simulated paths behind the overlap-corrected traffic light (h > 1). */
+/* What validation shares: this rank's portfolios [p_lo, p_hi), read in
+ * blocks of blk, and its rows. */
+typedef struct {
+  MPI_Comm comm;
+  int rank, size;
+  im_results *res;
+  size_t P, T, p_lo, p_hi, blk;
+  im_tile tile;
+  im_bt_stats *rows, *sub, *all; /* all: rank 0 */
+  int *counts, *displs;          /* rank 0 */
+} vrun;
+
+/* This rank's rows (and the sub-samples of an h-day core margin) of model m,
+ * judged on its core (total 0) or total margin. */
+static im_status validate_rows(vrun *v, size_t m, int total, im_err *err) {
+  const im_model *md = im_results_model(v->res, m);
+  const double p = 1.0 - md->confidence;
+  const size_t h = (size_t)md->horizon, T = v->T;
+  const im_bt_opts opts = im_bt_opts_default();
+  im_status st = IM_OK;
+  for (size_t b0 = v->p_lo; b0 < v->p_hi && !st; b0 += v->blk) {
+    const size_t nb = b0 + v->blk > v->p_hi ? v->p_hi - b0 : v->blk;
+    st = im_results_read_tile(v->res, m, b0, nb, &v->tile, err);
+    if (st) break;
+    const double *margin, *pnl = im_tile_find(&v->tile, IM_ROLE_PNL)->data;
+    const int8_t *hits;
+    im_tile_judged(&v->tile, 0, total, &margin, &hits);
+    for (size_t i = 0; i < nb && !st; i++) {
+      const size_t o = i * T;
+      st = im_bt_compute(hits + o, pnl + o, margin + o, T, p, &opts, &v->rows[b0 - v->p_lo + i], err);
+      for (size_t k = 0; k < h && h > 1 && !total && !st; k++)
+        st = im_bt_subsample(hits + o, pnl + o, margin + o, T, h, k, p, &opts, &v->sub[i * h + k], err);
+    }
+    if (!st && h > 1 && !total) st = im_results_write_subsamples(v->res, m, b0, nb, v->sub, err);
+  }
+  /* Bounds depend only on (n_obs, h, p, seed): the same on every rank. */
+  if (!st)
+    st = im_bt_fill_overlap(v->rows, v->p_hi - v->p_lo, h, p, im_results_seed(v->res),
+                            IM_PAR_OVERLAP_SIMS, err);
+  if (!st) st = im_results_write_validation(v->res, m, total, v->p_lo, v->p_hi - v->p_lo, v->rows, err);
+  return st;
+}
+
+/* Rank 0 gathers the rows in portfolio order and sums them in that order (no
+ * floating-point reduction whose order depends on the rank count). */
+static im_status summarise(vrun *v, size_t m, int total, im_err *err) {
+  int mine = (int)((v->p_hi - v->p_lo) * sizeof *v->rows);
+  im_status st = IM_MPI(err, MPI_Gather, (&mine, 1, MPI_INT, v->counts, 1, MPI_INT, 0, v->comm));
+  st = im_par_agree(v->comm, st);
+  if (!st && v->rank == 0)
+    for (int r = 0, off = 0; r < v->size; r++) {
+      v->displs[r] = off;
+      off += v->counts[r];
+    }
+  if (!st)
+    st = im_par_agree(v->comm, IM_MPI(err, MPI_Gatherv, (v->rows, mine, MPI_BYTE, v->all, v->counts,
+                                                         v->displs, MPI_BYTE, 0, v->comm)));
+  if (!st && v->rank == 0) {
+    im_bt_summary sum;
+    im_bt_summarise(v->all, v->P, 0.05, &sum);
+    st = im_results_write_summary(v->res, m, total, &sum, err);
+  }
+  return im_par_agree(v->comm, st);
+}
+
+/* Buffers of validation: a tile of blk portfolios x all dates with every
+ * layer the models have (about 16 MiB), this rank's rows, and rank 0's. */
+static im_status validate_alloc(vrun *v, im_err *err) {
+  const im_results *r = v->res;
+  const size_t M = im_results_n_models(r), mine_n = v->p_hi - v->p_lo;
+  size_t hmax = 1, cell = sizeof(double); /* the judged total */
+  size_t n_cat;
+  const im_layer *cat = im_layer_catalog(&n_cat);
+  for (size_t k = 0; k < n_cat; k++) /* every layer some model has */
+    for (size_t m = 0, found = 0; m < M && !found; m++) {
+      const im_layer *l[IM_TILE_MAX_LAYERS];
+      const size_t n = im_results_layers(r, m, l);
+      for (size_t i = 0; i < n && !found; i++) found = l[i] == &cat[k];
+      if (found) cell += im_elem_size(cat[k].elem);
+    }
+  for (size_t m = 0; m < M; m++)
+    if ((size_t)im_results_model(r, m)->horizon > hmax) hmax = (size_t)im_results_model(r, m)->horizon;
+  const size_t T = v->T ? v->T : 1;
+  v->blk = (16u << 20) / (cell * T);
+  if (v->blk < 1) v->blk = 1;
+  if (v->blk > mine_n) v->blk = mine_n ? mine_n : 1;
+  im_tile_init(&v->tile, v->blk * T, 1);
+  im_status st = IM_OK;
+  for (size_t m = 0; m < M && !st; m++) {
+    const im_layer *l[IM_TILE_MAX_LAYERS];
+    st = im_tile_reserve(&v->tile, l, im_results_layers(r, m, l), err);
+  }
+  v->rows = malloc((mine_n ? mine_n : 1) * sizeof *v->rows);
+  v->sub = malloc(v->blk * hmax * sizeof *v->sub);
+  if (v->rank == 0) {
+    v->all = malloc((v->P ? v->P : 1) * sizeof *v->all);
+    v->counts = malloc((size_t)v->size * sizeof *v->counts);
+    v->displs = malloc((size_t)v->size * sizeof *v->displs);
+  }
+  if (!st && (!v->rows || !v->sub || (v->rank == 0 && (!v->all || !v->counts || !v->displs))))
+    st = im_err_set(err, IM_ENOMEM, "out of memory for validation");
+  return st;
+}
+
+static void validate_free(vrun *v) {
+  im_tile_free(&v->tile);
+  free(v->rows);
+  free(v->sub);
+  free(v->all);
+  free(v->counts);
+  free(v->displs);
+}
 
 im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err) {
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  im_results *res = NULL;
-  im_status st = im_par_agree(comm, im_results_open(comm, path, 1, &res, err));
+  vrun v = {.comm = comm, .rank = 0, .size = 1};
+  im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &v.rank));
+  if (!st) st = IM_MPI(err, MPI_Comm_size, (comm, &v.size));
+  if (!st) st = im_results_open(comm, path, 1, &v.res, err);
+  st = im_par_agree(comm, st);
   if (st) return st;
-  st = im_par_agree(comm, im_results_begin_validation(res, err));
-  const size_t P = im_results_n_port(res), T = im_results_n_dates(res);
-  const size_t p_lo = P * (size_t)rank / (size_t)size, p_hi = P * (size_t)(rank + 1) / (size_t)size;
-  const size_t mine_n = p_hi - p_lo;
-  size_t hmax = 1;
-  for (size_t m = 0; m < im_results_n_models(res); m++)
-    if ((size_t)im_results_model(res, m)->horizon > hmax) hmax = (size_t)im_results_model(res, m)->horizon;
-  /* Portfolio blocks of at most ~16 MiB of flags, margins and P&L. */
-  size_t blk = T ? (16u << 20) / (25 * T) : 1;
-  if (blk < 1) blk = 1;
-  if (blk > mine_n) blk = mine_n ? mine_n : 1;
-  int8_t *hits = malloc(blk * (T ? T : 1));
-  double *im = malloc(blk * (T ? T : 1) * sizeof *im), *pnl = malloc(blk * (T ? T : 1) * sizeof *pnl);
-  double *apc = malloc(blk * (T ? T : 1) * sizeof *apc);
-  im_bt_stats *rows = malloc((mine_n ? mine_n : 1) * sizeof *rows);
-  im_bt_stats *sub = malloc(blk * hmax * sizeof *sub);
-  im_bt_stats *all = rank == 0 ? malloc((P ? P : 1) * sizeof *all) : NULL;
-  int *counts = rank == 0 ? malloc((size_t)size * sizeof *counts) : NULL;
-  int *displs = rank == 0 ? malloc((size_t)size * sizeof *displs) : NULL;
-  im_status local = IM_OK;
-  if (!hits || !im || !pnl || !apc || !rows || !sub || (rank == 0 && (!all || !counts || !displs)))
-    local = im_err_set(err, IM_ENOMEM, "out of memory for validation");
-  if (!st) st = im_par_agree(comm, local);
-  const im_bt_opts opts = im_bt_opts_default();
-  for (size_t m = 0; m < im_results_n_models(res) && !st; m++)
-    for (int total = 0; total <= im_results_has_total(res, m) && !st; total++) {
-      const im_model *md = im_results_model(res, m);
-      const double p = 1.0 - md->confidence;
-      const size_t h = (size_t)md->horizon;
-      for (size_t b0 = p_lo; b0 < p_hi && !local; b0 += blk) {
-        size_t nb = b0 + blk > p_hi ? p_hi - b0 : blk;
-        local = im_results_read_exceed(res, m, b0, nb, hits, err);
-        if (!local) local = im_results_read_rows(res, m, b0, nb, im, pnl, err);
-        if (!local && total) { /* the total margin and its flags instead of the core's */
-          local = im_results_read_total(res, m, b0, nb, apc, hits, err);
-          for (size_t i = 0; i < nb * T; i++) im[i] += apc[i];
-        }
-        for (size_t i = 0; i < nb && !local; i++) {
-          const size_t o = i * T;
-          local = im_bt_compute(hits + o, pnl + o, im + o, T, p, &opts, &rows[b0 - p_lo + i], err);
-          for (size_t k = 0; k < h && h > 1 && !total && !local; k++)
-            local = im_bt_subsample(hits + o, pnl + o, im + o, T, h, k, p, &opts, &sub[i * h + k], err);
-        }
-        if (!local && h > 1 && !total) local = im_results_write_subsamples(res, m, b0, nb, sub, err);
-      }
-      /* Bounds depend only on (n_obs, h, p, seed): the same on every rank. */
-      if (!local)
-        local = im_bt_fill_overlap(rows, mine_n, h, p, im_results_seed(res), IM_PAR_OVERLAP_SIMS, err);
-      if (!local) local = im_results_write_validation(res, m, total, p_lo, mine_n, rows, err);
-      st = im_par_agree(comm, local);
-      if (st) break;
-      /* Rank 0 gathers the rows in portfolio order and sums them in that order
-       * (no floating-point reduction whose order depends on the rank count). */
-      int mine = (int)(mine_n * sizeof *rows);
-      MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
-      if (rank == 0)
-        for (int r = 0, off = 0; r < size; r++) {
-          displs[r] = off;
-          off += counts[r];
-        }
-      MPI_Gatherv(rows, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm);
-      if (rank == 0) {
-        im_bt_summary sum;
-        im_bt_summarise(all, P, 0.05, &sum);
-        local = im_results_write_summary(res, m, total, &sum, err);
-      }
-      st = im_par_agree(comm, local);
+  st = im_par_agree(comm, im_results_begin_validation(v.res, err));
+  v.P = im_results_n_port(v.res);
+  v.T = im_results_n_dates(v.res);
+  v.p_lo = v.P * (size_t)v.rank / (size_t)v.size;
+  v.p_hi = v.P * (size_t)(v.rank + 1) / (size_t)v.size;
+  if (!st) st = im_par_agree(comm, validate_alloc(&v, err));
+  for (size_t m = 0; m < im_results_n_models(v.res) && !st; m++)
+    for (int total = 0; total <= im_results_has_total(v.res, m) && !st; total++) {
+      st = im_par_agree(comm, validate_rows(&v, m, total, err));
+      if (!st) st = summarise(&v, m, total, err);
     }
-  im_status cst = im_results_close(res, st ? NULL : err);
+  im_status cst = im_results_close(v.res, st ? NULL : err);
   if (!st) st = im_par_agree(comm, cst);
-  free(hits);
-  free(im);
-  free(pnl);
-  free(apc);
-  free(rows);
-  free(sub);
-  free(all);
-  free(counts);
-  free(displs);
+  validate_free(&v);
   return st;
 }

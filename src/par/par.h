@@ -62,23 +62,34 @@ im_status im_par_validate(MPI_Comm comm, const char *path, im_err *err);
 
 /* The dynamic schedule (collective open and close): next returns 0, 1, 2, ...
  * across all ranks, each number once; stop makes every later next return at
- * least past, so that every rank stops after its current item. */
+ * least past, so that every rank stops after its current item. A rank whose
+ * next or stop fails leaves its loop; the others finish theirs, and the
+ * failure is agreed after close. */
 typedef struct {
   MPI_Win win;
   long *counter;
 } im_par_queue;
-void im_par_queue_open(MPI_Comm comm, im_par_queue *q);
-long im_par_queue_next(im_par_queue *q);
-void im_par_queue_stop(im_par_queue *q, long past);
-void im_par_queue_close(im_par_queue *q);
+im_status im_par_queue_open(MPI_Comm comm, im_par_queue *q, im_err *err);
+im_status im_par_queue_next(im_par_queue *q, long *next, im_err *err);
+im_status im_par_queue_stop(im_par_queue *q, long past, im_err *err);
+im_status im_par_queue_close(im_par_queue *q, im_err *err);
+
+/* Every MPI call in par/ goes through IM_MPI: a return code other than
+ * MPI_SUCCESS becomes IM_EMPI with a sentence naming the call and the
+ * function ("MPI_Bcast failed in im_par_bcast_job: ..."). The communicator
+ * must return errors (main sets MPI_ERRORS_RETURN on MPI_COMM_WORLD; the
+ * queue sets it on its window), and the failure is agreed (im_par_agree)
+ * before the next collective. */
+im_status im_par_mpi_status(int rc, const char *call, const char *where, im_err *err);
+#define IM_MPI(err, fn, args) im_par_mpi_status(fn args, #fn, __func__, (err))
 
 /* Sends the root's parameter sets and calibrate section to every rank. */
 im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err);
 
 /* The calibration sweep of the sets i with i % n_chunks == chunk: each set is
- * backtested on every period of cal (clipped to the job's dates), its core
- * margin read at its own level (sets with an APC layer or add-ons: the total margin and
- * its flags), and metrics[i * n_periods + q] is filled on rank 0 for those
+ * backtested on every period of cal (clipped to the job's dates) and judged
+ * on the margin im_tile_judged gives at its own level (the total margin and
+ * its flags for a set with layers beyond the core), and metrics[i * n_periods + q] is filled on rank 0 for those
  * sets (the others are left as they are). Values do not depend on the rank
  * count or the chunking. When *stop is set (SIGTERM), every rank stops after
  * its current item and *interrupted is set: no metrics (the sweep is short;

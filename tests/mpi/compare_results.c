@@ -1,6 +1,8 @@
 /* Compares two results.h5 files byte for byte on what must not depend on the
- * rank count or the tiling: /dates, /portfolios/id and, for every model,
- * im, pnl, exceed and validation. Prints the first difference; exit 0 if
+ * rank count or the tiling: /dates, /portfolios/id and every dataset of every
+ * model group (its tile layers, validation and summary tables, whatever their
+ * names: a new layer is compared without naming it here); both files must
+ * have the same datasets. Prints the first difference; exit 0 if
  * identical, 1 if not, 2 on a read error. */
 #include <hdf5.h>
 #include <stdio.h>
@@ -45,6 +47,37 @@ static int same(hid_t a, hid_t b, const char *name) {
   return rc;
 }
 
+/* The number of links in group path of f, or -1. */
+static long n_links(hid_t f, const char *path) {
+  hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+  H5G_info_t info;
+  long n = g >= 0 && H5Gget_info(g, &info) >= 0 ? (long)info.nlinks : -1;
+  if (g >= 0) H5Gclose(g);
+  return n;
+}
+
+/* Every dataset of /models/<name> in a, compared with b's; b may not have more. */
+static int same_model(hid_t a, hid_t b, const char *name, size_t *checked) {
+  char grp[300];
+  snprintf(grp, sizeof grp, "models/%s", name);
+  const long n = n_links(a, grp);
+  if (n < 0 || n_links(b, grp) != n) {
+    fprintf(stderr, "compare: %s: %ld datasets vs %ld\n", grp, n, n_links(b, grp));
+    return 1;
+  }
+  hid_t g = H5Gopen2(a, grp, H5P_DEFAULT);
+  int rc = 0;
+  for (long i = 0; i < n && !rc; i++) {
+    char ds[256], path[600];
+    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)i, ds, sizeof ds, H5P_DEFAULT);
+    snprintf(path, sizeof path, "%s/%s", grp, ds);
+    rc = same(a, b, path);
+    (*checked)++;
+  }
+  H5Gclose(g);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: compare_results a.h5 b.h5\n");
@@ -63,22 +96,14 @@ int main(int argc, char **argv) {
   H5G_info_t info;
   size_t checked = 0;
   if (g < 0 || H5Gget_info(g, &info) < 0) return 2;
+  if (!rc && n_links(b, "models") != (long)info.nlinks) {
+    fprintf(stderr, "compare: %llu models vs %ld\n", (unsigned long long)info.nlinks, n_links(b, "models"));
+    rc = 1;
+  }
   for (hsize_t i = 0; i < info.nlinks && !rc; i++) {
     char name[256];
     H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
-    /* The first five always exist; the others only with h > 1, an APC
-     * layer or add-ons, and then must exist in both files. */
-    const char *sets[] = {"im", "pnl", "exceed", "validation", "summary", "validation_subsamples",
-                          "apc", "exceed_total", "validation_total", "summary_total",
-                          "addon_liquidity", "addon_concentration"};
-    for (size_t k = 0; k < 12 && !rc; k++) {
-      char path[512];
-      snprintf(path, sizeof path, "models/%s/%s", name, sets[k]);
-      if (k >= 5 && H5Lexists(a, path, H5P_DEFAULT) <= 0 && H5Lexists(b, path, H5P_DEFAULT) <= 0)
-        continue;
-      rc = same(a, b, path);
-      checked++;
-    }
+    rc = same_model(a, b, name, &checked);
   }
   H5Gclose(g);
   H5Fclose(a);
