@@ -68,6 +68,8 @@ static im_status bcast_arrays(im_job *job, const size_t *sizes, int rank, MPI_Co
       {(void **)&m->ivol, nu * nd * sizeof(double), sizes[6] != 0},
       {(void **)&m->funding, nu * nd * sizeof(double), sizes[7] != 0},
       {(void **)&m->volume, nu * nd * sizeof(double), sizes[8] != 0},
+      {(void **)&m->high, nu * nd * sizeof(double), sizes[9] != 0},
+      {(void **)&m->low, nu * nd * sizeof(double), sizes[10] != 0},
       {(void **)&b->instr, ni * sizeof(im_instrument), 1},
       {(void **)&b->id, np * IM_PORT_ID_LEN, 1},
       {(void **)&b->pos_start, (np + 1) * sizeof(size_t), 1},
@@ -83,11 +85,13 @@ static im_status bcast_arrays(im_job *job, const size_t *sizes, int rank, MPI_Co
 im_status im_par_bcast_job(MPI_Comm comm, im_job *job, im_err *err) {
   int rank = 0;
   im_status st = IM_MPI(err, MPI_Comm_rank, (comm, &rank));
-  size_t sizes[9] = {0};
+  size_t sizes[11] = {0};
   if (rank == 0) {
     sizes[6] = job->mkt.ivol != NULL;
     sizes[7] = job->mkt.funding != NULL;
     sizes[8] = job->mkt.volume != NULL;
+    sizes[9] = job->mkt.high != NULL;
+    sizes[10] = job->mkt.low != NULL;
     sizes[0] = job->cfg.text ? strlen(job->cfg.text) + 1 : 0;
     sizes[1] = job->mkt.n_und;
     sizes[2] = job->mkt.n_days;
@@ -122,6 +126,8 @@ void im_job_clear(im_job *job) {
   free(job->mkt.ivol);
   free(job->mkt.funding);
   free(job->mkt.volume);
+  free(job->mkt.high);
+  free(job->mkt.low);
   free(job->book.instr);
   free(job->book.id);
   free(job->book.pos_start);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "results_io.h"
+#include "tile.h"
 
 enum { P = 3, T = 5, M = 4 };
 
@@ -82,27 +83,49 @@ static void cut8(const int8_t *a, size_t p0, size_t np, size_t t0, size_t nt, in
   for (size_t p = 0; p < np; p++) memcpy(out + p * nt, a + (p0 + p) * T + t0, nt);
 }
 
+static void check(im_status st, const im_err *err, const char *what) {
+  if (st != IM_OK) fail_msg("%s: %s", what, err->msg);
+}
+
+/* The test's array behind layer name (a, flags ex and ext), or NULL. */
+static void *layer_src(const char *name, double (*a)[P * T], int8_t *ex, int8_t *ext) {
+  static const char *const f64[5] = {"im", "pnl", "apc", "addon_liquidity", "addon_concentration"};
+  for (int k = 0; k < 5; k++)
+    if (strcmp(name, f64[k]) == 0) return a[k];
+  if (strcmp(name, "exceed") == 0) return ex;
+  if (strcmp(name, "exceed_total") == 0) return ext;
+  return NULL;
+}
+
 /* Writes model m as four tiles (rows 0 and 1-2, dates 0-1 and 2-4), with
- * the layers the model has. */
+ * the layers the model has (core tile.h's list of them). */
 static void write_model(im_results *r, size_t m) {
   const im_model *md = &models[m];
-  double a[5][P * T], c[5][P * T];
-  int8_t ex[P * T], ext[P * T], tex[P * T], text[P * T];
+  double a[5][P * T];
+  int8_t ex[P * T], ext[P * T];
   fill(m, a[0], a[1], ex, a[2], a[3], a[4], ext);
+  const im_layer *lay[IM_TILE_MAX_LAYERS];
+  const size_t nl = im_tile_layers(md, lay);
+  im_tile t;
+  im_tile_init(&t, P * T, 1);
+  im_err err = {0};
+  check(im_tile_reserve(&t, lay, nl, &err), &err, "tile_reserve");
   const size_t pr[2][2] = {{0, 1}, {1, 2}}, tr[2][2] = {{0, 2}, {2, 3}};
   for (int i = 0; i < 2; i++)
     for (int j = 0; j < 2; j++) {
       const size_t p0 = pr[i][0], np = pr[i][1], t0 = tr[j][0], nt = tr[j][1];
-      for (int k = 0; k < 5; k++) cut(a[k], p0, np, t0, nt, c[k]);
-      cut8(ex, p0, np, t0, nt, tex);
-      cut8(ext, p0, np, t0, nt, text);
-      im_err err = {0};
-      if (im_results_write_tile(r, m, p0, np, t0, nt, c[0], c[1], tex,
-                                im_model_has_apc(md) ? c[2] : NULL, md->liquidity ? c[3] : NULL,
-                                md->concentration ? c[4] : NULL,
-                                im_model_has_total(md) ? text : NULL, &err) != IM_OK)
-        fail_msg("write_tile: %s", err.msg);
+      check(im_tile_bind(&t, lay, nl, np, nt, 1, &err), &err, "tile_bind");
+      for (size_t l = 0; l < nl; l++) {
+        const void *src = layer_src(lay[l]->name, a, ex, ext);
+        if (!src) fail_msg("layer %s: the test has no data for it", lay[l]->name);
+        if (lay[l]->elem == IM_ELEM_F64)
+          cut(src, p0, np, t0, nt, t.layer[l].data);
+        else
+          cut8(src, p0, np, t0, nt, t.layer[l].data);
+      }
+      check(im_results_write_tile(r, m, p0, t0, &t, &err), &err, "write_tile");
     }
+  im_tile_free(&t);
 }
 
 /* A validation row of model m, portfolio p, total or core: every field set
@@ -132,10 +155,6 @@ static im_bt_summary summary_of(size_t m, int total) {
 #undef SET_I64
 #undef SET_F64
   return s;
-}
-
-static void check(im_status st, const im_err *err, const char *what) {
-  if (st != IM_OK) fail_msg("%s: %s", what, err->msg);
 }
 
 static void write_file(void) {
@@ -319,19 +338,27 @@ static void test_tiles(void **state) {
     check(im_results_read_rows(r, m, 2, 1, gim, gpnl, &err), &err, "read_rows");
     assert_memory_equal(gim, im + 2 * T, T * sizeof *im);
     if (!im_model_has_total(md)) continue;
-    double add[P * T];
-    int8_t gext[P * T];
-    check(im_results_read_total(r, m, 0, P, add, gext, &err), &err, "read_total");
+    const im_layer *lay[IM_TILE_MAX_LAYERS];
+    const size_t nl = im_results_layers(r, m, lay);
+    im_tile tile;
+    im_tile_init(&tile, P * T, 1);
+    check(im_tile_reserve(&tile, lay, nl, &err), &err, "tile_reserve");
+    check(im_results_read_tile(r, m, 0, P, &tile, &err), &err, "read_tile");
+    const double *total;
+    const int8_t *gext;
+    im_tile_judged(&tile, 0, 1, &total, &gext);
     assert_memory_equal(gext, ext, sizeof ext);
     for (size_t i = 0; i < P * T; i++) {
-      /* total - core = the layers the model has, summed in this order. */
-      double want = 0;
-      if (im_model_has_apc(md)) want += apc[i];
-      if (md->liquidity) want += liq[i];
-      if (md->concentration) want += conc[i];
-      if (!(isnan(want) ? isnan(add[i]) : add[i] == want))
-        fail_msg("%s: total - core at %zu: %.17g, want %.17g", md->name, i, add[i], want);
+      /* total = core + the layers the model has, their sum first, in this order. */
+      double add = 0;
+      if (im_model_has_apc(md)) add += apc[i];
+      if (md->liquidity) add += liq[i];
+      if (md->concentration) add += conc[i];
+      const double want = im[i] + add;
+      if (!(isnan(want) ? isnan(total[i]) : total[i] == want))
+        fail_msg("%s: total at %zu: %.17g, want %.17g", md->name, i, total[i], want);
     }
+    im_tile_free(&tile);
   }
   check(im_results_close(r, &err), &err, "close");
 }
