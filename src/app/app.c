@@ -74,7 +74,8 @@ void im_report(im_status st, const im_err *err) {
 void im_report_collective(MPI_Comm comm, im_status st, const im_err *err) {
   int rank, has0 = st && err->msg[0];
   MPI_Comm_rank(comm, &rank);
-  MPI_Bcast(&has0, 1, MPI_INT, 0, comm);
+  /* Should rank 0's message be lost, every rank reports its own. */
+  if (MPI_Bcast(&has0, 1, MPI_INT, 0, comm) != MPI_SUCCESS) has0 = 0;
   if (rank == 0 || !has0) im_report(st, err);
 }
 

@@ -102,10 +102,11 @@ static void timing_summary(MPI_Comm comm, const double *v, const char *const *na
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   double mn[16], mx[16], sum[16];
-  MPI_Reduce(v, mn, (int)n, MPI_DOUBLE, MPI_MIN, 0, comm);
-  MPI_Reduce(v, mx, (int)n, MPI_DOUBLE, MPI_MAX, 0, comm);
-  MPI_Reduce(v, sum, (int)n, MPI_DOUBLE, MPI_SUM, 0, comm);
-  if (rank != 0) return;
+  /* Timing only: a failed reduction leaves the line out, the run stands. */
+  int ok = MPI_Reduce(v, mn, (int)n, MPI_DOUBLE, MPI_MIN, 0, comm) == MPI_SUCCESS;
+  ok &= MPI_Reduce(v, mx, (int)n, MPI_DOUBLE, MPI_MAX, 0, comm) == MPI_SUCCESS;
+  ok &= MPI_Reduce(v, sum, (int)n, MPI_DOUBLE, MPI_SUM, 0, comm) == MPI_SUCCESS;
+  if (rank != 0 || !ok) return;
   fprintf(stderr, "imvar backtest: per rank (min/mean/max):");
   for (size_t i = 0; i < n; i++)
     fprintf(stderr, "%s %s %.3g/%.3g/%.3g", i ? "," : "", names[i], mn[i], sum[i] / size, mx[i]);
@@ -203,10 +204,11 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   }
   double t_bcast = MPI_Wtime();
   st = im_par_bcast_job(comm, &job, &err);
-  MPI_Bcast(created, sizeof created, MPI_CHAR, 0, comm);
-  MPI_Bcast(partial, sizeof partial, MPI_CHAR, 0, comm);
-  MPI_Bcast(&resume, 1, MPI_INT, 0, comm);
-  MPI_Bcast(&progress, 1, MPI_INT, 0, comm);
+  if (!st) st = IM_MPI(&err, MPI_Bcast, (created, sizeof created, MPI_CHAR, 0, comm));
+  if (!st) st = IM_MPI(&err, MPI_Bcast, (partial, sizeof partial, MPI_CHAR, 0, comm));
+  if (!st) st = IM_MPI(&err, MPI_Bcast, (&resume, 1, MPI_INT, 0, comm));
+  if (!st) st = IM_MPI(&err, MPI_Bcast, (&progress, 1, MPI_INT, 0, comm));
+  st = im_par_agree(comm, st);
   t_bcast = MPI_Wtime() - t_bcast;
 
   if (!st && rank == 0) print_plan(&job, size, resume);
@@ -228,7 +230,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   im_report_collective(comm, st, &err);
   st = im_bcast_status(comm, st);
   int interrupted = ps.interrupted;
-  MPI_Bcast(&interrupted, 1, MPI_INT, 0, comm);
+  if (!st) st = im_par_agree(comm, IM_MPI(&err, MPI_Bcast, (&interrupted, 1, MPI_INT, 0, comm)));
   if (!st && interrupted && rank == 0)
     fprintf(stderr,
             "imvar backtest: stopped by a signal after %zu of %zu tiles; the checkpoint is %s; "

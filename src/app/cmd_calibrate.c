@@ -238,7 +238,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     st = im_bcast_status(comm, st);
     if (!st) st = im_par_bcast_job(comm, &job, &err);
     if (!st) st = im_par_bcast_calib(comm, &cal, &err);
-    MPI_Bcast(&progress, 1, MPI_INT, 0, comm);
+    if (!st) st = im_par_agree(comm, IM_MPI(&err, MPI_Bcast, (&progress, 1, MPI_INT, 0, comm)));
     if (!st)
       st = im_par_calibrate(comm, &job, &cal, (size_t)chunk, (size_t)n_chunks, progress,
                             &stop_requested, &interrupted, metrics, &err);
