@@ -1,7 +1,6 @@
 #include "model.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +27,13 @@
  * revolatilised by the forecast for tomorrow made at t,
  * sigma_{t+1}^2 = lambda sigma_t^2 + (1 - lambda) r_t^2: scenario k moves
  * the underlying by exp(sigma_{t+1} Z_k) - 1. Everything at t uses days <= t.
- * A missing close leaves the variance where it was.
+ * The filter is seeded by the first IM_FHS_BURN_IN daily returns of the
+ * market file (the days with both closes, from its first day, whatever the
+ * backtest's start): they give the starting variance and are no scenario.
+ * A missing close makes that day's return, and every h-day move containing
+ * it, undefined (not a scenario) and leaves the variance where it was. The
+ * volatility divided by and scaled with is floored at IM_FHS_VOL_FLOOR, so a
+ * flat (pegged) stretch does not divide by zero.
  *
  * EWMA parametric (kinds "ewma_normal", "ewma_t", RiskMetrics). The covariance
  * of daily log-moves at t is sum_i w_i r_{t-i} r_{t-i}' over the last W days
@@ -46,12 +51,20 @@
  *
  * Monte Carlo t (kind "mc_t", after OCC STANS). With Sigma the EWMA
  * covariance above and L the Cholesky factor of h Sigma (over the
- * portfolio's underlyings), path i moves the underlyings by
- * exp(X_i) - 1, X_i = L z_i sqrt((nu - 2) / c_i): multivariate Student-t with
- * covariance h Sigma, z_i standard normal per underlying and c_i chi-square
- * with nu degrees of freedom. Every portfolio is fully revalued on every path;
- * VaR/ES over the paths. The draws of path i at date t come from the Philox
- * stream (seed, model name, t, i), so they are the same on any rank.
+ * portfolio's underlyings; a ridge when it is only semi-definite), path i
+ * moves the underlyings by the simple return max(X_i, -1),
+ * X_i = L z_i sqrt((nu - 2) / c_i): multivariate Student-t with covariance
+ * h Sigma, z_i standard normal per underlying and c_i chi-square with nu
+ * degrees of freedom, floored at -100% (a price cannot go below zero). Simple
+ * rather than log returns so that the ES exists: under exp(X) - 1 a short's
+ * expected loss is infinite for any t. Every portfolio is fully revalued on
+ * every path; VaR/ES over the paths. Draws are keyed by the calendar date d
+ * (days since 1970-01-01) and by names, never by a row of the market file:
+ * c_i comes from the Philox stream (seed, hash(model name), d, i) and z_i's
+ * normal for underlying U from (seed, hash(model name, U), d, i) (the vol
+ * factor's from hash(model name, U, "ivol")), so a margin depends on the
+ * seed, the model's name, the date, the path and the data it uses only: the
+ * same on any rank, whatever other coins the file holds or where it starts.
  *
  * Options (hs, fhs, grid). An option with N days to expiry and strike
  * K = moneyness x s_t is worth Black-76 at zero rates with vol
@@ -65,10 +78,16 @@
  *
  * Funding (with funding on and a funding history in the market). A long
  * perpetual of USD notional E pays E f_d on each day d of the horizon (f the
- * day's rate; unknown days count 0): the realised P&L from t to t+h includes
+ * day's rate): the realised P&L from t to t+h includes
  * -E (f_{t+1} + ... + f_{t+h}), and in hs and fhs scenario k includes
  * -E (f_{k-h+1} + ... + f_k), the funding of the same historical days as its
- * moves. The parametric, Monte Carlo and grid margins leave funding out.
+ * moves. A P&L that needs a rate the market file lacks is not observed: the
+ * realised P&L of a portfolio holding a perpetual on U is NaN when a rate of
+ * U over t+1 .. t+h is unknown, and in hs and fhs a day k whose h rates are
+ * not all known is not a scenario for it (its window reaches back over such
+ * days like over price gaps). An inverse perpetual pays the same rates (the
+ * market holds one funding series per underlying, the linear one) on its USD
+ * notional. The parametric, Monte Carlo and grid margins leave funding out.
  *
  * A dated future (at zero rates and with no basis history, its price is the
  * spot) moves like spot and pays no funding; one must not expire within the
@@ -94,6 +113,8 @@ struct im_model_state {
   double *opt_qty;    /* [n_optpos] coins */
   size_t n_sig;     /* distinct underlying sets among the portfolios */
   uint64_t *sig;    /* [n_sig] */
+  uint64_t *fsig;   /* [n_sig] hs, fhs with funding: bit u when the portfolios pay funding on u
+                       (a scenario day then needs its funding known); 0 otherwise */
   uint32_t *sig_of; /* [n_port] index into sig */
   uint32_t *cum;    /* [n_sig][n_days+1] usable days before day k */
   size_t lmax;      /* longest span t-k0+1 of any window */
@@ -124,14 +145,15 @@ struct im_model_scratch {
   double *orow;      /* [n_opt][lmax] unit scenario P&L of each option instrument */
   /* mc_t */
   gsl_rng *rng;
-  double *z;         /* [paths][nf] standard normals of the current date (spot, then vol) */
+  double *z;         /* [nf][paths] standard normals of the current date (spot, then vol) */
+  int8_t *z_tag;     /* [nf] 1: z holds factor f's normals of z_date */
   double *chi;       /* [paths] chi-square draws of the current date */
   int64_t z_date;    /* the date z and chi hold, -1 none */
   double *mv;        /* [MC_SLOTS][nf][paths] simulated moves exp(X) - 1 (spot, then vol) */
   double *mc_orow;   /* [n_opt][paths] unit P&L of each option instrument on the paths */
   int64_t *mc_otag;  /* [n_opt] (date * n_sig + signature) mc_orow holds, -1 none */
   int64_t *mv_tag;   /* [MC_SLOTS] (date * n_sig + signature) held, -1 none */
-  gsl_matrix *chol;  /* nf x nf workspace */
+  double *chol;      /* [nf][nf] Cholesky factor */
 };
 
 static const char *const kind_names[IM_MODEL_KINDS] = {"hs", "fhs", "ewma_normal", "ewma_t",
@@ -277,11 +299,11 @@ static void fhs_filter(const double *c, size_t nd, size_t h, double lambda, doub
         sum += r * r;
         if (++seen == IM_FHS_BURN_IN) var = sum / IM_FHS_BURN_IN;
       } else {
-        z = r / sqrt(var); /* sigma_k from days before k */
+        z = r / fmax(sqrt(var), IM_FHS_VOL_FLOOR); /* sigma_k from days before k */
         var = lambda * var + (1 - lambda) * r * r;
       }
     }
-    fore[k] = isnan(var) ? NAN : sqrt(var);
+    fore[k] = isnan(var) ? NAN : fmax(sqrt(var), IM_FHS_VOL_FLOOR);
     drv[k] = z; /* the running sum below turns z into Z */
   }
   /* Z_k = z_{k-h+1} + ... + z_k, NaN if any is NaN; done from the end so
@@ -325,6 +347,7 @@ void im_model_state_free(im_model_state *s) {
   free(s->opt_row);
   free(s->opt_qty);
   free(s->sig);
+  free(s->fsig);
   free(s->sig_of);
   free(s->cum);
   free(s->lin_start);
@@ -350,6 +373,29 @@ static double q_scale(const im_model *model, double a, im_measure measure) {
                                   : sc * tq;
 }
 
+/* Underlyings on which portfolio p holds perpetuals (they pay funding). */
+static uint64_t funded(const im_book *book, size_t p) {
+  uint64_t m = 0;
+  for (size_t k = book->pos_start[p]; k < book->pos_start[p + 1]; k++) {
+    const im_instrument in = book->instr[book->pos_instr[k]];
+    if ((in.kind == IM_PERP || in.kind == IM_INVPERP) && book->pos_qty[k] != 0)
+      m |= UINT64_C(1) << in.und;
+  }
+  return m;
+}
+
+/* fsum[u][k]: the funding of the h days k-h+1 .. k, NaN when one of them is
+ * unknown (the market file lacks it: a P&L that needs it is not observed). */
+static void funding_sums(const im_market *mkt, size_t h, double *fsum) {
+  const size_t nd = mkt->n_days;
+  for (size_t u = 0; u < mkt->n_und; u++)
+    for (size_t k = 0; k < nd; k++) {
+      double f = k + 1 >= h ? 0 : NAN;
+      for (size_t j = 0; j < h && j <= k; j++) f += mkt->funding[u * nd + k - j];
+      fsum[u * nd + k] = f;
+    }
+}
+
 im_status im_model_prepare(const im_model *model, const im_market *mkt, const im_book *book,
                            im_model_state **out, im_err *err) {
   *out = NULL;
@@ -364,7 +410,8 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
   s->ratio = malloc(nu * nd * sizeof *s->ratio);
   s->sig = malloc((np ? np : 1) * sizeof *s->sig);
   s->sig_of = malloc((np ? np : 1) * sizeof *s->sig_of);
-  if (!s->ratio || !s->sig || !s->sig_of) goto nomem;
+  s->fsig = malloc((np ? np : 1) * sizeof *s->fsig);
+  if (!s->ratio || !s->sig || !s->sig_of || !s->fsig) goto nomem;
 
   if (model->kind == IM_MODEL_FHS && !(s->sigf = malloc(nu * nd * sizeof *s->sigf))) goto nomem;
   for (size_t u = 0; u < nu; u++) {
@@ -442,15 +489,24 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
   s->nf = uses_cov(model->kind) && s->n_opt > 0 ? 2 * nu : nu;
 
   /* Distinct signatures in order of first appearance (deterministic). */
+  const int scen_funding = model->funding && mkt->funding &&
+                           (model->kind == IM_MODEL_HS || model->kind == IM_MODEL_FHS);
   for (size_t p = 0; p < np; p++) {
-    uint64_t m = im_book_underlyings(book, p);
+    const uint64_t m = im_book_underlyings(book, p), fm = scen_funding ? funded(book, p) : 0;
     size_t j = 0;
-    while (j < s->n_sig && s->sig[j] != m) j++;
-    if (j == s->n_sig) s->sig[s->n_sig++] = m;
+    while (j < s->n_sig && (s->sig[j] != m || s->fsig[j] != fm)) j++;
+    if (j == s->n_sig) {
+      s->sig[s->n_sig] = m;
+      s->fsig[s->n_sig++] = fm;
+    }
     s->sig_of[p] = (uint32_t)j;
   }
   s->cum = malloc((s->n_sig ? s->n_sig : 1) * (nd + 1) * sizeof *s->cum);
   if (!s->cum) goto nomem;
+  if (model->funding && mkt->funding) {
+    if (!(s->fsum = malloc(nu * nd * sizeof *s->fsum))) goto nomem;
+    funding_sums(mkt, h, s->fsum);
+  }
   for (size_t j = 0; j < s->n_sig; j++) {
     uint32_t *cum = s->cum + j * (nd + 1);
     cum[0] = 0;
@@ -461,6 +517,7 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
         if ((s->sig[j] >> (32 + u) & 1) && model->kind != IM_MODEL_GRID &&
             isnan(s->vratio[u * nd + k]))
           usable = 0;
+        if ((s->fsig[j] >> u & 1) && isnan(s->fsum[u * nd + k])) usable = 0;
       }
       cum[k + 1] = cum[k] + (uint32_t)usable;
     }
@@ -496,18 +553,6 @@ im_status im_model_prepare(const im_model *model, const im_market *mkt, const im
       n_lin++;
     }
     s->lin_start[p + 1] = n_lin;
-  }
-  if (model->funding && mkt->funding) {
-    if (!(s->fsum = malloc(nu * nd * sizeof *s->fsum))) goto nomem;
-    for (size_t u = 0; u < nu; u++)
-      for (size_t k = 0; k < nd; k++) {
-        double f = 0;
-        for (size_t j = 0; j < h && j <= k; j++) {
-          const double r = mkt->funding[u * nd + k - j];
-          f += isnan(r) ? 0 : r;
-        }
-        s->fsum[u * nd + k] = f;
-      }
   }
   if (im_model_has_addons(model)) {
     if (!mkt->volume) {
@@ -571,7 +616,8 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
     w->chi = malloc(np * sizeof *w->chi);
     w->mv = malloc(MC_SLOTS * nf * np * sizeof *w->mv);
     w->mv_tag = malloc(MC_SLOTS * sizeof *w->mv_tag);
-    w->chol = gsl_matrix_alloc(nf, nf);
+    w->chol = malloc(nf * nf * sizeof *w->chol);
+    w->z_tag = malloc(nf);
     w->mc_orow = malloc((s->n_opt ? s->n_opt : 1) * np * sizeof *w->mc_orow);
     w->mc_otag = malloc((s->n_opt ? s->n_opt : 1) * sizeof *w->mc_otag);
     if (w->mc_otag)
@@ -583,7 +629,7 @@ im_model_scratch *im_model_scratch_alloc(const im_model_state *s) {
   }
   if (!w->d || !w->loss || !w->top || !w->gather || !w->k0 || !w->gathered || !w->orow ||
       (uses_cov(s->model.kind) && !w->cov) ||
-      (s->model.kind == IM_MODEL_MC_T && (!w->rng || !w->z || !w->chi || !w->mv || !w->mv_tag || !w->chol ||
+      (s->model.kind == IM_MODEL_MC_T && (!w->rng || !w->z || !w->chi || !w->mv || !w->mv_tag || !w->chol || !w->z_tag ||
                                             !w->mc_orow || !w->mc_otag))) {
     im_model_scratch_free(w);
     return NULL;
@@ -608,7 +654,8 @@ void im_model_scratch_free(im_model_scratch *w) {
   free(w->mv_tag);
   free(w->mc_orow);
   free(w->mc_otag);
-  if (w->chol) gsl_matrix_free(w->chol);
+  free(w->chol);
+  free(w->z_tag);
   free(w);
 }
 
@@ -641,8 +688,9 @@ static double realised_pnl(const im_model_state *s, size_t p, size_t t) {
   for (size_t j = s->lin_start[p]; j < s->lin_start[p + 1]; j++) {
     const double s0 = mkt->close[s->lin_und[j] * nd + t], s1 = mkt->close[s->lin_und[j] * nd + t1];
     pnl += (s->lin_qs[j] * s0 + s->lin_qi[j]) * (s1 / s0 - 1.0); /* NaN if a close is missing */
-    if (s->fsum) /* the funding of days t+1 .. t+h */
-      pnl -= (s->lin_pf[j] * s0 + s->lin_pfi[j]) * s->fsum[s->lin_und[j] * nd + t1];
+    const double ef = s->fsum ? s->lin_pf[j] * s0 + s->lin_pfi[j] : 0;
+    if (ef != 0) /* the funding of days t+1 .. t+h: NaN (not observed) if one is unknown */
+      pnl -= ef * s->fsum[s->lin_und[j] * nd + t1];
   }
   for (size_t j = s->opt_start[p]; j < s->opt_start[p + 1]; j++) {
     const im_instrument *in = &s->book->instr[s->opt_list[s->opt_row[j]]];
@@ -816,6 +864,44 @@ static void ewma_dg(const im_model_state *s, im_model_scratch *w, size_t p, size
   }
 }
 
+/* Cholesky factor l (row-major m x m, lower) of a symmetric matrix a; 0 on
+ * success, -1 when a is not positive definite. Written here rather than
+ * calling GSL so that a failure is a return value, whatever error handler the
+ * caller has installed (GSL's default aborts the process). */
+static int cholesky(size_t m, const double *a, double *l) {
+  for (size_t j = 0; j < m; j++) {
+    double d = a[j * m + j];
+    for (size_t k = 0; k < j; k++) d -= l[j * m + k] * l[j * m + k];
+    if (!(d > 0)) return -1;
+    l[j * m + j] = sqrt(d);
+    for (size_t i = j + 1; i < m; i++) {
+      double v = a[i * m + j];
+      for (size_t k = 0; k < j; k++) v -= l[i * m + k] * l[j * m + k];
+      l[i * m + j] = v / l[j * m + j];
+      l[j * m + i] = 0;
+    }
+  }
+  return 0;
+}
+
+/* The Cholesky factor l of h Sigma over the factors idx[0..m); a ridge of
+ * 1e-12 of the trace, growing 100-fold per attempt, when it is only
+ * semi-definite (e.g. two underlyings with identical moves). */
+static void mc_cholesky(const im_model_state *s, const double *cov, const size_t *idx, size_t m,
+                        double *l) {
+  const size_t nf = s->nf;
+  const double h = (double)s->model.horizon;
+  double a[4 * IM_MAX_UNDERLYINGS * IM_MAX_UNDERLYINGS], tr = 0, ridge = 0;
+  for (size_t i = 0; i < m; i++) tr += h * cov[idx[i] * nf + idx[i]];
+  for (int attempt = 0; attempt < 8; attempt++) {
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j <= i; j++)
+        a[i * m + j] = a[j * m + i] = h * cov[idx[j] * nf + idx[i]] + (i == j ? ridge : 0);
+    if (cholesky(m, a, l) == 0) return;
+    ridge = ridge ? ridge * 100 : 1e-12 * (tr > 0 ? tr : 1);
+  }
+}
+
 /* Unit P&L on the mc_t paths of option instrument o (its underlying's spot
  * moved to s e^x, its ATM vol to atm e^y, aged h days; intrinsic at expiry),
  * for the moves mv of signature sj at date t; computed once per (t, sj). */
@@ -886,23 +972,50 @@ static void build_moves(const im_model_state *s, im_model_scratch *w, size_t t, 
     }
 }
 
-/* The standard normals and chi-square draws of every path at date t. */
-static void mc_draws(const im_model_state *s, im_model_scratch *w, size_t t) {
-  if (w->z_date == (int64_t)t) return;
-  const size_t nu = s->mkt->n_und, nf = s->nf, np = (size_t)s->model.paths;
-  const uint32_t purpose = im_rng_hash(s->model.name);
-  for (size_t i = 0; i < np; i++) {
-    /* Spot normals and the chi-square first, the vol normals after them: a
-     * linear book's draws do not depend on whether the book holds options. */
-    im_rng_stream(w->rng, s->model.seed, purpose, (uint32_t)t, (uint32_t)i);
-    for (size_t u = 0; u < nu; u++) w->z[i * nf + u] = gsl_ran_ugaussian(w->rng);
-    w->chi[i] = gsl_ran_chisq(w->rng, s->model.nu);
-    for (size_t f = nu; f < nf; f++) w->z[i * nf + f] = gsl_ran_ugaussian(w->rng);
-  }
-  w->z_date = (int64_t)t;
+/* The stream purpose of covariance factor f of a model: its name joined with
+ * the underlying's name (and "ivol" for the vol factor). Keyed by names, the
+ * draws of a factor do not depend on which other underlyings the market file
+ * holds, nor on their order. */
+static uint32_t mc_purpose(const im_model_state *s, size_t f) {
+  const size_t nu = s->mkt->n_und;
+  const uint32_t h = im_rng_hash_join(im_rng_hash(s->model.name), s->mkt->und[f < nu ? f : f - nu]);
+  return f < nu ? h : im_rng_hash_join(h, "ivol");
 }
 
-/* Simulated moves exp(X) - 1 [n_und][paths] of signature sj at date t. */
+/* The draws of factor f (standard normals) and the chi-square of every path
+ * at date t, once per date. Each (factor, path) and each path's chi-square
+ * has its own stream keyed by the calendar date (days since 1970-01-01), not
+ * by the market row: a margin depends on (seed, model, date, path) and the
+ * data it uses only. */
+static const double *mc_normals(const im_model_state *s, im_model_scratch *w, size_t t, size_t f) {
+  const size_t np = (size_t)s->model.paths;
+  const uint32_t date = (uint32_t)(s->mkt->day0 + (int64_t)t);
+  if (w->z_date != (int64_t)t) {
+    const uint32_t purpose = im_rng_hash(s->model.name);
+    for (size_t i = 0; i < np; i++) {
+      im_rng_stream(w->rng, s->model.seed, purpose, date, (uint32_t)i);
+      w->chi[i] = gsl_ran_chisq(w->rng, s->model.nu);
+    }
+    for (size_t g = 0; g < s->nf; g++) w->z_tag[g] = 0;
+    w->z_date = (int64_t)t;
+  }
+  double *z = w->z + f * np;
+  if (!w->z_tag[f]) {
+    const uint32_t purpose = mc_purpose(s, f);
+    for (size_t i = 0; i < np; i++) {
+      im_rng_stream(w->rng, s->model.seed, purpose, date, (uint32_t)i);
+      z[i] = gsl_ran_ugaussian(w->rng);
+    }
+    w->z_tag[f] = 1;
+  }
+  return z;
+}
+
+/* Simulated moves [nf][paths] of signature sj at date t: a spot factor's
+ * simple return X floored at -100% (a price cannot fall below zero; a
+ * short's expected loss E X exists, where under exp(X) - 1 it would not), a
+ * vol factor's relative change exp(Y) - 1 (a vol stays positive; option
+ * values are bounded in vol, so their ES exists too). */
 static const double *mc_moves(const im_model_state *s, im_model_scratch *w, size_t t, uint32_t sj,
                               size_t k0) {
   const size_t nu = s->mkt->n_und, nf = s->nf, np = (size_t)s->model.paths;
@@ -910,34 +1023,22 @@ static const double *mc_moves(const im_model_state *s, im_model_scratch *w, size
   double *mv = w->mv + (sj % MC_SLOTS) * nf * np;
   if (w->mv_tag[sj % MC_SLOTS] == tag) return mv;
   const double *cov = ewma_cov(s, w, t, sj, k0);
-  mc_draws(s, w, t);
-  /* Cholesky factor of h Sigma over the signature's underlyings; a tiny
-   * ridge if it is only semi-definite (e.g. identical moves). */
   const uint64_t sig = s->sig[sj];
   size_t idx[2 * IM_MAX_UNDERLYINGS], m = 0;
+  const double *z[2 * IM_MAX_UNDERLYINGS];
   for (size_t f = 0; f < nf; f++)
     if (sig >> factor_bit(f, nu) & 1) idx[m++] = f;
-  gsl_matrix_view a = gsl_matrix_submatrix(w->chol, 0, 0, m, m);
-  double ridge = 0;
-  for (int attempt = 0; attempt < 8; attempt++) {
-    for (size_t i = 0; i < m; i++)
-      for (size_t j = 0; j <= i; j++) {
-        double c = (double)s->model.horizon * cov[idx[j] * nf + idx[i]];
-        gsl_matrix_set(&a.matrix, i, j, c + (i == j ? ridge : 0));
-        gsl_matrix_set(&a.matrix, j, i, c + (i == j ? ridge : 0));
-      }
-    if (gsl_linalg_cholesky_decomp1(&a.matrix) == GSL_SUCCESS) break;
-    double tr = 0;
-    for (size_t i = 0; i < m; i++) tr += (double)s->model.horizon * cov[idx[i] * nf + idx[i]];
-    ridge = ridge ? ridge * 100 : 1e-12 * (tr > 0 ? tr : 1);
-  }
+  for (size_t r = 0; r < m; r++) z[r] = mc_normals(s, w, t, idx[r]);
+  double *l = w->chol;
+  mc_cholesky(s, cov, idx, m, l);
   const double dof = s->model.nu;
   for (size_t i = 0; i < np; i++) {
     const double scale = sqrt((dof - 2) / w->chi[i]);
     for (size_t r = 0; r < m; r++) {
       double x = 0;
-      for (size_t c = 0; c <= r; c++) x += gsl_matrix_get(&a.matrix, r, c) * w->z[i * nf + idx[c]];
-      mv[idx[r] * np + i] = expm1(x * scale);
+      for (size_t c = 0; c <= r; c++) x += l[r * m + c] * z[c][i];
+      x *= scale;
+      mv[idx[r] * np + i] = idx[r] < nu ? fmax(x, -1.0) : expm1(x);
     }
   }
   w->mv_tag[sj % MC_SLOTS] = tag;

@@ -162,10 +162,11 @@ extern const double im_grid_ext_weight[IM_GRID_N_EXTENDED];
  * confidence of 0.5 (z = 0) the VaR correction is not applied.
  *
  * mc_t with options: the same factors (x, y) drawn as a multivariate t with
- * covariance h Sigma; each path moves spot to S e^x and the ATM vol to
- * atm e^y and revalues every option with Black-76 aged h days (intrinsic at
- * expiry). The vol normals of a path are drawn after its spot normals and
- * chi-square, in the same (seed, model, date, path) stream.
+ * covariance h Sigma; each path moves spot to S max(1 + x, 0) and the ATM vol
+ * to atm e^y and revalues every option with Black-76 aged h days (intrinsic
+ * at expiry). The vol normals of underlying U come from their own stream
+ * (seed, model and U's name and "ivol", date, path), so a linear book's draws
+ * do not depend on whether the book holds options.
  *
  * Implied-vol proxy (ivol_proxy): where the market has no implied vol for an
  * underlying on a day k, atm_k = ivol_scale x sqrt(365) x sigma_k, sigma_k the
@@ -189,6 +190,13 @@ const char *im_measure_name(im_measure m);
 /* Daily returns the fhs volatility filter uses to start: the EWMA variance
  * begins as the mean square of the first IM_FHS_BURN_IN returns. */
 #define IM_FHS_BURN_IN 30
+/* The least daily volatility the fhs filter divides by or scales with: a
+ * pegged or flat stretch (a stablecoin, a halted market) has a zero EWMA
+ * variance, and dividing a later move by it would make that scenario
+ * infinite. 0.1% a day (1.9% a year) is far below any traded coin's realised
+ * volatility (the EWMA(0.94) volatility of the seven shipped coins never falls
+ * below 1.07% a day, BTC's lowest), so it binds on flat series only. */
+#define IM_FHS_VOL_FLOOR 1e-3
 
 /* Checks the parameters against each other and against the market's length.
  * The message names the parameter ("window: ..."). */
