@@ -187,6 +187,66 @@ int im_model_kind_parse(const char *name);
 const char *im_model_kind_name(im_model_kind k);
 const char *im_measure_name(im_measure m);
 
+/* ---- Descriptors: what each kind takes, read by config parsing, the
+ * checks, results attributes, calibration grids and help texts. ---------- */
+
+typedef enum {
+  IM_PARAM_NUMBER, /* a double field */
+  IM_PARAM_COUNT,  /* an int32_t field, a whole number */
+  IM_PARAM_FLAG,   /* an int32_t field, true (1) or false (0) */
+  IM_PARAM_DATE    /* an int32_t field, days since 1970-01-01, written YYYY-MM-DD */
+} im_param_type;
+
+/* A parameter that only some kinds take. */
+typedef struct {
+  const char *key;  /* configuration key (models.<name>.<key>) */
+  const char *attr; /* results.h5 attribute of /models/<name> */
+  im_param_type type;
+  size_t offset;    /* of its field in im_model */
+  double def;       /* the default */
+  double lo, hi;    /* valid values: lo <= v <= hi, or strictly where open */
+  int lo_open, hi_open;
+  const char *rule; /* the valid values in words, for messages ("the t needs nu > 2") */
+  const char *help; /* one line for --help and the docs */
+  /* Whether the parameter means anything for m (written out only then), or
+   * NULL: always for the kinds that take it. */
+  int (*applies)(const im_model *m);
+} im_param;
+
+#define IM_N_PARAMS 11
+extern const im_param im_params[IM_N_PARAMS];
+
+struct im_kind_ops; /* the kind's operations: core-internal (models/kind.h) */
+
+typedef struct {
+  const char *name;    /* as in configurations and results.h5 */
+  const char *summary; /* one line for --help and the docs */
+  uint32_t params;     /* bit i: the kind takes im_params[i] */
+  const struct im_kind_ops *ops;
+} im_kind_desc;
+
+/* The descriptor of kind k, or NULL when k is not a kind. */
+const im_kind_desc *im_model_kind_desc(im_model_kind k);
+
+/* Whether kind k takes parameter i (an index into im_params). */
+int im_model_takes(im_model_kind k, size_t i);
+
+/* Index into im_params of a configuration key, or -1. */
+int im_model_param_find(const char *key);
+
+/* The value of parameter i of m as a double, and setting it. */
+double im_model_param_get(const im_model *m, size_t i);
+void im_model_param_set(im_model *m, size_t i, double v);
+
+/* Whether v is a valid value of parameter i. */
+int im_model_param_valid(size_t i, double v);
+
+/* Fills the defaults of every parameter of m. */
+void im_model_param_defaults(im_model *m);
+
+/* The kind names, separated by ", ", into buf (for messages and help). */
+void im_model_kind_list(char *buf, size_t len);
+
 /* Daily returns the fhs volatility filter uses to start: the EWMA variance
  * begins as the mean square of the first IM_FHS_BURN_IN returns. */
 #define IM_FHS_BURN_IN 30

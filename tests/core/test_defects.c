@@ -249,6 +249,9 @@ static void test_fhs_pegged(void **state) {
   assert_true(checked > 300);
 }
 
+static void funding_checks(const fixture *fx, size_t f0, size_t h, size_t W, const double *im,
+                           const double *pnl, const int8_t *ex);
+
 /* Funding not observed: a basis book (long 1 BTC spot, short 1 BTC perpetual)
  * with funding on, funding history from day 150. A day whose realised P&L
  * needs funding the market lacks (days t+1 .. t+h) is not observed; an hs
@@ -275,6 +278,28 @@ static void test_funding_not_observed(void **state) {
   static double im[ND], pnl[ND];
   static int8_t ex[ND];
   eval(&md, &f, im, pnl, ex);
+  funding_checks(&f, f0, h, W, im, pnl, ex);
+  /* A perpetual on an underlying without any funding history pays none and
+   * is observed (funding is modelled where the market has its history). */
+  static fixture g;
+  setup(&g, 2, ND, 19000);
+  strcpy(g.und[0], "BTC");
+  strcpy(g.und[1], "ETH");
+  memcpy(g.close, f.close, sizeof f.close);
+  memcpy(g.close + ND, f.close, ND * sizeof *f.close);
+  memcpy(g.funding, f.funding, ND * sizeof *f.funding);
+  for (size_t k = 0; k < ND; k++) g.funding[ND + k] = NAN;
+  g.mkt.funding = g.funding;
+  position(&g, 1, IM_PERP, -1);
+  eval(&md, &g, im, pnl, ex);
+  for (size_t t = W + h; t + h < ND; t++)
+    if (isnan(im[t]) || isnan(pnl[t]) || ex[t] == -1) fail_msg("ETH day %zu not observed", t);
+}
+
+/* The checks of test_funding_not_observed on its basis book. */
+static void funding_checks(const fixture *fx, size_t f0, size_t h, size_t W, const double *im,
+                           const double *pnl, const int8_t *ex) {
+  const fixture f = *fx;
   for (size_t t = 0; t + h < ND; t++) {
     const int pnl_known = t + 1 >= f0;
     if (!pnl_known && (!isnan(pnl[t]) || ex[t] != -1))
