@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "models/kind.h"
 
 /* Historical simulation (kind "hs").
@@ -203,6 +204,37 @@ int im_model_param_valid(size_t i, double v) {
 
 void im_model_param_defaults(im_model *m) {
   for (size_t i = 0; i < IM_N_PARAMS; i++) im_model_param_set(m, i, im_params[i].def);
+}
+
+/* A parameter's value as a configuration writes it. */
+static void param_text(size_t i, double v, char *buf, size_t len) {
+  switch (im_params[i].type) {
+    case IM_PARAM_NUMBER: snprintf(buf, len, "%g", v); break;
+    case IM_PARAM_COUNT: snprintf(buf, len, "%d", (int)v); break;
+    case IM_PARAM_FLAG: snprintf(buf, len, "%s", v != 0 ? "true" : "false"); break;
+    case IM_PARAM_DATE: {
+      char d[11];
+      im_date_format((int32_t)v, d);
+      snprintf(buf, len, "%s", d);
+    }
+  }
+}
+
+size_t im_model_help(char *buf, size_t len) {
+  size_t n = 0;
+  for (int k = 0; k < IM_MODEL_KINDS; k++) {
+    n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "  %-12s %s\n",
+                          kinds[k].name, kinds[k].summary);
+    for (size_t i = 0; i < IM_N_PARAMS; i++) {
+      if (!(kinds[k].params >> i & 1)) continue;
+      char def[32];
+      param_text(i, im_params[i].def, def, sizeof def);
+      n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0,
+                            "  %-12s   %s: %s (default %s; %s)\n", "", im_params[i].key,
+                            im_params[i].help, def, im_params[i].rule);
+    }
+  }
+  return n;
 }
 
 /* The parameters the kind takes, each in its range. */

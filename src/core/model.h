@@ -247,6 +247,11 @@ void im_model_param_defaults(im_model *m);
 /* The kind names, separated by ", ", into buf (for messages and help). */
 void im_model_kind_list(char *buf, size_t len);
 
+/* Every kind with its summary, then the parameters it takes with their help,
+ * default and valid values, one per line (for --help and the docs); like
+ * snprintf, returns the length it needs (truncated output when >= len). */
+size_t im_model_help(char *buf, size_t len);
+
 /* Daily returns the fhs volatility filter uses to start: the EWMA variance
  * begins as the mean square of the first IM_FHS_BURN_IN returns. */
 #define IM_FHS_BURN_IN 30

@@ -324,6 +324,25 @@ static im_model *find_model(im_config *c, const char *name, const kv *e, im_err 
   return m;
 }
 
+/* The keys every model takes besides the kind parameters. */
+static const char *const common_keys[] = {"kind",      "measure", "confidence",    "horizon",
+                                          "window",    "liquidity", "liq_k",       "liq_threshold",
+                                          "concentration", "conc_share"};
+#define N_COMMON_KEYS (sizeof common_keys / sizeof *common_keys)
+
+/* Whether key is a model key; writes the list of them into keys (for messages). */
+static int is_model_key(const char *key, char *keys, size_t len) {
+  int found = 0;
+  size_t n = 0;
+  keys[0] = '\0';
+  for (size_t i = 0; i < N_COMMON_KEYS + IM_N_PARAMS && n < len; i++) {
+    const char *k = i < N_COMMON_KEYS ? common_keys[i] : im_params[i - N_COMMON_KEYS].key;
+    found |= strcmp(key, k) == 0;
+    n += (size_t)snprintf(keys + n, len - n, "%s%s", i ? ", " : "", k);
+  }
+  return found;
+}
+
 /* A kind parameter's value (im_params[pi]) as its type reads it; ranges of
  * numbers are checked against the kind in check_model, once all keys are read. */
 static im_status kind_param_value(const kv *e, int pi, im_model *m, im_err *err) {
@@ -428,12 +447,10 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
     memcpy(w, e->where, len);
     w[len] = '\0';
   } else {
-    return im_err_set(err, IM_EINVAL,
-                      "%s: unknown key '%s' (a model takes kind, measure, confidence, horizon, "
-                      "window, lambda, nu, range, steps, extended, paths, apc_buffer, apc_stress, "
-                      "apc_floor, stress_start, stress_end, liquidity, liq_k, liq_threshold, "
-                      "concentration, conc_share)",
-                      e->where, e->key);
+    char keys[512];
+    is_model_key(param, keys, sizeof keys);
+    return im_err_set(err, IM_EINVAL, "%s: unknown key '%s' (a model takes %s)", e->where, e->key,
+                      keys);
   }
   return IM_OK;
 }
@@ -590,16 +607,10 @@ static im_status calib_finish(const kvlist *l, im_config *c, im_calib *cal, im_e
     const kv *e = &l->v[i];
     if (strncmp(e->key, "calibrate.grid.", 15) != 0) continue;
     const char *param = e->key + 15;
-    if (strcmp(param, "kind") && strcmp(param, "measure") && strcmp(param, "confidence") &&
-        strcmp(param, "horizon") && strcmp(param, "window") && im_model_param_find(param) < 0 &&
-        strcmp(param, "liquidity") && strcmp(param, "liq_k") && strcmp(param, "liq_threshold") &&
-        strcmp(param, "concentration") && strcmp(param, "conc_share"))
-      return im_err_set(err, IM_EINVAL,
-                        "%s: unknown grid parameter '%s' (a model takes kind, measure, confidence, "
-                        "horizon, window, lambda, nu, range, steps, extended, paths, apc_buffer, "
-                        "apc_stress, apc_floor, stress_start, stress_end, liquidity, liq_k, "
-                        "liq_threshold, concentration, conc_share)",
-                        e->where, param);
+    char keys[512];
+    if (!is_model_key(param, keys, sizeof keys))
+      return im_err_set(err, IM_EINVAL, "%s: unknown grid parameter '%s' (a model takes %s)",
+                        e->where, param, keys);
     if (n_axes == MAX_AXES) return im_err_set(err, IM_EINVAL, "%s: too many grid parameters", e->where);
     if (strcmp(param, "kind") == 0) kind_axis = n_axes;
     n_val[n_axes] = 0;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,11 +157,39 @@ static void test_names(void **state) {
   assert_int_equal(im_model_kind_parse("garch"), -1);
 }
 
+/* The help text names every kind and, after it, every parameter it takes. */
+static void test_help(void **state) {
+  (void)state;
+  static char buf[8192];
+  const size_t n = im_model_help(buf, sizeof buf);
+  assert_true(n > 0 && n < sizeof buf);
+  for (int k = 0; k < IM_MODEL_KINDS; k++) {
+    char head[64];
+    snprintf(head, sizeof head, "  %-12s ", im_model_kind_name((im_model_kind)k));
+    const char *at = strstr(buf, head), *next = NULL;
+    assert_non_null(at);
+    for (int j = 0; j < IM_MODEL_KINDS; j++) { /* the end of this kind's block */
+      snprintf(head, sizeof head, "\n  %-12s ", im_model_kind_name((im_model_kind)j));
+      const char *o = strstr(at, head);
+      if (j != k && o && (!next || o < next)) next = o;
+    }
+    for (size_t i = 0; i < IM_N_PARAMS; i++) {
+      char key[64];
+      snprintf(key, sizeof key, " %s: ", im_params[i].key);
+      const char *p = strstr(at, key);
+      const int listed = p && (!next || p < next);
+      assert_int_equal(listed, im_model_takes((im_model_kind)k, i));
+    }
+  }
+  assert_true(im_model_help(buf, 10) == n); /* truncated, same length needed */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_params_taken_or_not),
       cmocka_unit_test(test_checks),
       cmocka_unit_test(test_names),
+      cmocka_unit_test(test_help),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
