@@ -46,7 +46,8 @@ typedef struct {
   int32_t grid_steps;   /* grid: core shocks per side (4: 0, +-4, ..., +-16%) */
   int32_t grid_extended; /* grid: 1 = add the dampened extended moves */
   int32_t paths;     /* mc_t: simulated paths per date */
-  uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model, date, path) */
+  uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model name, calendar date,
+                        underlying name, path: model.c) */
   im_smile smile;    /* options: the smile on the ATM implied vol */
   int32_t funding;   /* 1: perpetuals accrue funding where the market has its history */
   int32_t ivol_proxy; /* 1: days without implied vol take the EWMA realised-vol proxy */
