@@ -46,7 +46,8 @@ typedef struct {
   int32_t grid_steps;   /* grid: core shocks per side (4: 0, +-4, ..., +-16%) */
   int32_t grid_extended; /* grid: 1 = add the dampened extended moves */
   int32_t paths;     /* mc_t: simulated paths per date */
-  uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model, date, path) */
+  uint64_t seed;     /* mc_t: the run's seed (streams keyed by seed, model name, calendar date,
+                        underlying name, path: model.c) */
   im_smile smile;    /* options: the smile on the ATM implied vol */
   int32_t funding;   /* 1: perpetuals accrue funding where the market has its history */
   int32_t ivol_proxy; /* 1: days without implied vol take the EWMA realised-vol proxy */
@@ -162,10 +163,11 @@ extern const double im_grid_ext_weight[IM_GRID_N_EXTENDED];
  * confidence of 0.5 (z = 0) the VaR correction is not applied.
  *
  * mc_t with options: the same factors (x, y) drawn as a multivariate t with
- * covariance h Sigma; each path moves spot to S e^x and the ATM vol to
- * atm e^y and revalues every option with Black-76 aged h days (intrinsic at
- * expiry). The vol normals of a path are drawn after its spot normals and
- * chi-square, in the same (seed, model, date, path) stream.
+ * covariance h Sigma; each path moves spot to S max(1 + x, 0) and the ATM vol
+ * to atm e^y and revalues every option with Black-76 aged h days (intrinsic
+ * at expiry). The vol normals of underlying U come from their own stream
+ * (seed, model and U's name and "ivol", date, path), so a linear book's draws
+ * do not depend on whether the book holds options.
  *
  * Implied-vol proxy (ivol_proxy): where the market has no implied vol for an
  * underlying on a day k, atm_k = ivol_scale x sqrt(365) x sigma_k, sigma_k the
@@ -186,9 +188,81 @@ int im_model_kind_parse(const char *name);
 const char *im_model_kind_name(im_model_kind k);
 const char *im_measure_name(im_measure m);
 
+/* ---- Descriptors: what each kind takes, read by config parsing, the
+ * checks, results attributes, calibration grids and help texts. ---------- */
+
+typedef enum {
+  IM_PARAM_NUMBER, /* a double field */
+  IM_PARAM_COUNT,  /* an int32_t field, a whole number */
+  IM_PARAM_FLAG,   /* an int32_t field, true (1) or false (0) */
+  IM_PARAM_DATE    /* an int32_t field, days since 1970-01-01, written YYYY-MM-DD */
+} im_param_type;
+
+/* A parameter that only some kinds take. */
+typedef struct {
+  const char *key;  /* configuration key (models.<name>.<key>) */
+  const char *attr; /* results.h5 attribute of /models/<name> */
+  im_param_type type;
+  size_t offset;    /* of its field in im_model */
+  double def;       /* the default */
+  double lo, hi;    /* valid values: lo <= v <= hi, or strictly where open */
+  int lo_open, hi_open;
+  const char *rule; /* the valid values in words, for messages ("the t needs nu > 2") */
+  const char *help; /* one line for --help and the docs */
+  /* Whether the parameter means anything for m (written out only then), or
+   * NULL: always for the kinds that take it. */
+  int (*applies)(const im_model *m);
+} im_param;
+
+#define IM_N_PARAMS 11
+extern const im_param im_params[IM_N_PARAMS];
+
+struct im_kind_ops; /* the kind's operations: core-internal (models/kind.h) */
+
+typedef struct {
+  const char *name;    /* as in configurations and results.h5 */
+  const char *summary; /* one line for --help and the docs */
+  uint32_t params;     /* bit i: the kind takes im_params[i] */
+  const struct im_kind_ops *ops;
+} im_kind_desc;
+
+/* The descriptor of kind k, or NULL when k is not a kind. */
+const im_kind_desc *im_model_kind_desc(im_model_kind k);
+
+/* Whether kind k takes parameter i (an index into im_params). */
+int im_model_takes(im_model_kind k, size_t i);
+
+/* Index into im_params of a configuration key, or -1. */
+int im_model_param_find(const char *key);
+
+/* The value of parameter i of m as a double, and setting it. */
+double im_model_param_get(const im_model *m, size_t i);
+void im_model_param_set(im_model *m, size_t i, double v);
+
+/* Whether v is a valid value of parameter i. */
+int im_model_param_valid(size_t i, double v);
+
+/* Fills the defaults of every parameter of m. */
+void im_model_param_defaults(im_model *m);
+
+/* The kind names, separated by ", ", into buf (for messages and help). */
+void im_model_kind_list(char *buf, size_t len);
+
+/* Every kind with its summary, then the parameters it takes with their help,
+ * default and valid values, one per line (for --help and the docs); like
+ * snprintf, returns the length it needs (truncated output when >= len). */
+size_t im_model_help(char *buf, size_t len);
+
 /* Daily returns the fhs volatility filter uses to start: the EWMA variance
  * begins as the mean square of the first IM_FHS_BURN_IN returns. */
 #define IM_FHS_BURN_IN 30
+/* The least daily volatility the fhs filter divides by or scales with: a
+ * pegged or flat stretch (a stablecoin, a halted market) has a zero EWMA
+ * variance, and dividing a later move by it would make that scenario
+ * infinite. 0.1% a day (1.9% a year) is far below any traded coin's realised
+ * volatility (the EWMA(0.94) volatility of the seven shipped coins never falls
+ * below 1.07% a day, BTC's lowest), so it binds on flat series only. */
+#define IM_FHS_VOL_FLOOR 1e-3
 
 /* Checks the parameters against each other and against the market's length.
  * The message names the parameter ("window: ..."). */

@@ -47,8 +47,11 @@ void im_rng_stream(gsl_rng *r, uint64_t seed, uint32_t purpose, uint32_t a, uint
   s->ctr.v[3] = b;
 }
 
-uint32_t im_rng_hash(const char *s) {
-  uint32_t h = 2166136261u;
+static uint32_t fnv1a(uint32_t h, const char *s) {
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
   return h;
 }
+
+uint32_t im_rng_hash(const char *s) { return fnv1a(2166136261u, s); }
+
+uint32_t im_rng_hash_join(uint32_t h, const char *s) { return fnv1a((h ^ 0x1fu) * 16777619u, s); }

@@ -17,4 +17,9 @@ void im_rng_stream(gsl_rng *r, uint64_t seed, uint32_t purpose, uint32_t a, uint
 /* FNV-1a of a string, for turning names into stream purposes. */
 uint32_t im_rng_hash(const char *s);
 
+/* FNV-1a continued from h over a separator byte and then s: the purpose of a
+ * stream named by several strings (model, underlying, "ivol"), so that
+ * ("ab", "c") and ("a", "bc") differ. */
+uint32_t im_rng_hash_join(uint32_t h, const char *s);
+
 #endif

@@ -312,47 +312,67 @@ static im_model *find_model(im_config *c, const char *name, const kv *e, im_err 
   im_model *m = &c->models[c->n_models++];
   memset(m, 0, sizeof *m);
   strcpy(m->name, name);
-  m->kind = IM_MODEL_HS;
+  m->kind = (im_model_kind)0; /* the first kind of the table: hs */
   m->measure = IM_MEASURE_VAR;
   m->confidence = 0.99;
   m->horizon = 2;
   m->window = 500;
-  m->lambda = 0.94; /* RiskMetrics daily decay */
-  m->nu = 4;
-  m->grid_range = 0.16; /* Paradex/Deribit core range */
-  m->grid_steps = 4;
-  m->grid_extended = 1;
-  m->paths = 10000;
-  /* The default stressed period: May to December 2022 (Terra/Luna, Three
-   * Arrows, FTX), the crypto market's worst stretch in the shipped history. */
-  m->stress_start = im_days_from_civil(2022, 5, 1);
-  m->stress_end = im_days_from_civil(2022, 12, 31);
+  im_model_param_defaults(m);
   m->liq_k = IM_LIQ_K;
   m->liq_threshold = IM_LIQ_THRESHOLD;
   m->conc_share = IM_CONC_SHARE;
   return m;
 }
 
-/* The parameters only some kinds take, in param_where order; -1 otherwise. */
-#define N_KIND_PARAMS 11
-static const char *const kind_params[N_KIND_PARAMS] = {
-    "lambda",     "nu",         "range",     "steps",        "extended",  "paths",
-    "apc_buffer", "apc_stress", "apc_floor", "stress_start", "stress_end"};
+/* The keys every model takes besides the kind parameters. */
+static const char *const common_keys[] = {"kind",      "measure", "confidence",    "horizon",
+                                          "window",    "liquidity", "liq_k",       "liq_threshold",
+                                          "concentration", "conc_share"};
+#define N_COMMON_KEYS (sizeof common_keys / sizeof *common_keys)
 
-static int kind_param(const char *name) {
-  for (int i = 0; i < N_KIND_PARAMS; i++)
-    if (strcmp(name, kind_params[i]) == 0) return i;
-  return -1;
+/* Whether key is a model key; writes the list of them into keys (for messages). */
+static int is_model_key(const char *key, char *keys, size_t len) {
+  int found = 0;
+  size_t n = 0;
+  keys[0] = '\0';
+  for (size_t i = 0; i < N_COMMON_KEYS + IM_N_PARAMS && n < len; i++) {
+    const char *k = i < N_COMMON_KEYS ? common_keys[i] : im_params[i - N_COMMON_KEYS].key;
+    found |= strcmp(key, k) == 0;
+    n += (size_t)snprintf(keys + n, len - n, "%s%s", i ? ", " : "", k);
+  }
+  return found;
 }
 
-/* Whether kind k takes kind parameter i. */
-static int kind_takes(im_model_kind k, int i) {
-  if (i == 0)
-    return k == IM_MODEL_FHS || k == IM_MODEL_EWMA_NORMAL || k == IM_MODEL_EWMA_T || k == IM_MODEL_MC_T;
-  if (i == 1) return k == IM_MODEL_EWMA_T || k == IM_MODEL_MC_T;
-  if (i == 5) return k == IM_MODEL_MC_T;
-  if (i >= 6) return k == IM_MODEL_HS || k == IM_MODEL_FHS;
-  return k == IM_MODEL_GRID;
+/* A kind parameter's value (im_params[pi]) as its type reads it; ranges of
+ * numbers are checked against the kind in check_model, once all keys are read. */
+static im_status kind_param_value(const kv *e, int pi, im_model *m, im_err *err) {
+  const im_param *p = &im_params[pi];
+  im_status st = need_value(e, err);
+  double d = 0;
+  long v;
+  int32_t day;
+  if (st) return st;
+  switch (p->type) {
+    case IM_PARAM_NUMBER:
+      if (!im_parse_double(e->val, &d))
+        return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a number", e->where, e->key, e->val);
+      break;
+    case IM_PARAM_COUNT:
+      if ((st = get_long(e, (long)p->lo, (long)p->hi, &v, err))) return st;
+      d = (double)v;
+      break;
+    case IM_PARAM_DATE:
+      if ((st = get_date(e, &day, 0, err))) return st;
+      d = day;
+      break;
+    case IM_PARAM_FLAG:
+      if (strcmp(e->val, "true") != 0 && strcmp(e->val, "false") != 0)
+        return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not true or false", e->where, e->key,
+                          e->val);
+      d = e->val[0] == 't';
+  }
+  im_model_param_set(m, (size_t)pi, d);
+  return IM_OK;
 }
 
 static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *err) {
@@ -377,10 +397,11 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
   if (strcmp(param, "kind") == 0) {
     if ((st = need_value(e, err))) return st;
     int k = im_model_kind_parse(e->val);
+    char known[256];
+    im_model_kind_list(known, sizeof known);
     if (k < 0)
-      return im_err_set(err, IM_EINVAL,
-                        "%s: %s: unknown model kind '%s' (known: hs, fhs, ewma_normal, ewma_t, grid, mc_t)",
-                        e->where, e->key, e->val);
+      return im_err_set(err, IM_EINVAL, "%s: %s: unknown model kind '%s' (known: %s)", e->where,
+                        e->key, e->val, known);
     m->kind = (im_model_kind)k;
   } else if (strcmp(param, "measure") == 0) {
     if ((st = need_value(e, err))) return st;
@@ -417,40 +438,8 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
       return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a number in %s", e->where, e->key,
                         e->val, share ? "(0, 1]" : "[0, 100]");
     *(share ? &m->conc_share : strcmp(param, "liq_k") == 0 ? &m->liq_k : &m->liq_threshold) = d;
-  } else if ((pi = kind_param(param)) >= 0) {
-    if ((st = need_value(e, err))) return st;
-    double d = 0;
-    if (pi <= 2 && !im_parse_double(e->val, &d))
-      return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a number", e->where, e->key, e->val);
-    switch (pi) {
-      case 0: m->lambda = d; break;
-      case 1: m->nu = d; break;
-      case 2:
-        if (!(d > 0 && d < 1))
-          return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not a fraction in (0,1)", e->where,
-                            e->key, e->val);
-        m->grid_range = d;
-        break;
-      case 3:
-        if ((st = get_long(e, 1, 1000, &v, err))) return st;
-        m->grid_steps = (int32_t)v;
-        break;
-      case 5:
-        if ((st = get_long(e, 100, 10000000, &v, err))) return st;
-        m->paths = (int32_t)v;
-        break;
-      case 9:
-      case 10:
-        if ((st = get_date(e, pi == 9 ? &m->stress_start : &m->stress_end, 0, err))) return st;
-        break;
-      default: /* the booleans: extended, apc_buffer, apc_stress, apc_floor */
-        if (strcmp(e->val, "true") != 0 && strcmp(e->val, "false") != 0)
-          return im_err_set(err, IM_EINVAL, "%s: %s: '%s' is not true or false", e->where, e->key,
-                            e->val);
-        *(pi == 4 ? &m->grid_extended : pi == 6 ? &m->apc_buffer : pi == 7 ? &m->apc_stress
-                                                                     : &m->apc_floor) =
-            e->val[0] == 't';
-    }
+  } else if ((pi = im_model_param_find(param)) >= 0) {
+    if ((st = kind_param_value(e, pi, m, err))) return st;
     /* Checked against the kind once all keys are read. */
     char *w = c->param_where[m - c->models][pi];
     size_t len = strlen(e->where);
@@ -458,12 +447,10 @@ static im_status model_key(im_config *c, const kv *e, const char *rest, im_err *
     memcpy(w, e->where, len);
     w[len] = '\0';
   } else {
-    return im_err_set(err, IM_EINVAL,
-                      "%s: unknown key '%s' (a model takes kind, measure, confidence, horizon, "
-                      "window, lambda, nu, range, steps, extended, paths, apc_buffer, apc_stress, "
-                      "apc_floor, stress_start, stress_end, liquidity, liq_k, liq_threshold, "
-                      "concentration, conc_share)",
-                      e->where, e->key);
+    char keys[512];
+    is_model_key(param, keys, sizeof keys);
+    return im_err_set(err, IM_EINVAL, "%s: unknown key '%s' (a model takes %s)", e->where, e->key,
+                      keys);
   }
   return IM_OK;
 }
@@ -476,17 +463,16 @@ static im_status check_model(im_config *c, size_t i, im_err *err) {
   m->funding = (int32_t)c->funding;
   m->ivol_proxy = (int32_t)c->ivol_proxy;
   m->ivol_scale = c->ivol_proxy_scale;
-  for (int j = 0; j < N_KIND_PARAMS; j++)
-    if (c->param_where[i][j][0] && !kind_takes(m->kind, j))
-      return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s",
-                        c->param_where[i][j], m->name, kind_params[j],
-                        im_model_kind_name(m->kind), kind_params[j]);
-  if (kind_takes(m->kind, 0) && !(m->lambda > 0 && m->lambda < 1))
-    return im_err_set(err, IM_EINVAL, "%s: models.%s.lambda: %g is not strictly between 0 and 1",
-                      c->param_where[i][0], m->name, m->lambda);
-  if ((m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) && !(m->nu > 2))
-    return im_err_set(err, IM_EINVAL, "%s: models.%s.nu: %g; the t needs nu > 2",
-                      c->param_where[i][1], m->name, m->nu);
+  for (size_t j = 0; j < IM_N_PARAMS; j++) {
+    const char *key = im_params[j].key, *where = c->param_where[i][j];
+    if (where[0] && !im_model_takes(m->kind, j))
+      return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: kind %s takes no %s", where, m->name,
+                        key, im_model_kind_name(m->kind), key);
+    const double v = im_model_param_get(m, j);
+    if (im_model_takes(m->kind, j) && !im_model_param_valid(j, v))
+      return im_err_set(err, IM_EINVAL, "%s: models.%s.%s: %g; %s", where, m->name, key, v,
+                        im_params[j].rule);
+  }
   return IM_OK;
 }
 
@@ -621,16 +607,10 @@ static im_status calib_finish(const kvlist *l, im_config *c, im_calib *cal, im_e
     const kv *e = &l->v[i];
     if (strncmp(e->key, "calibrate.grid.", 15) != 0) continue;
     const char *param = e->key + 15;
-    if (strcmp(param, "kind") && strcmp(param, "measure") && strcmp(param, "confidence") &&
-        strcmp(param, "horizon") && strcmp(param, "window") && kind_param(param) < 0 &&
-        strcmp(param, "liquidity") && strcmp(param, "liq_k") && strcmp(param, "liq_threshold") &&
-        strcmp(param, "concentration") && strcmp(param, "conc_share"))
-      return im_err_set(err, IM_EINVAL,
-                        "%s: unknown grid parameter '%s' (a model takes kind, measure, confidence, "
-                        "horizon, window, lambda, nu, range, steps, extended, paths, apc_buffer, "
-                        "apc_stress, apc_floor, stress_start, stress_end, liquidity, liq_k, "
-                        "liq_threshold, concentration, conc_share)",
-                        e->where, param);
+    char keys[512];
+    if (!is_model_key(param, keys, sizeof keys))
+      return im_err_set(err, IM_EINVAL, "%s: unknown grid parameter '%s' (a model takes %s)",
+                        e->where, param, keys);
     if (n_axes == MAX_AXES) return im_err_set(err, IM_EINVAL, "%s: too many grid parameters", e->where);
     if (strcmp(param, "kind") == 0) kind_axis = n_axes;
     n_val[n_axes] = 0;
@@ -663,8 +643,8 @@ static im_status calib_finish(const kvlist *l, im_config *c, im_calib *cal, im_e
       const size_t a = j == 0 ? kind_axis : j - 1;
       if (a >= n_axes || (j > 0 && a == kind_axis)) continue;
       const char *param = axis[a]->key + 15;
-      int pi = kind_param(param);
-      if (tmp->n_models && pi >= 0 && !kind_takes(tmp->models[0].kind, pi)) continue;
+      int pi = im_model_param_find(param);
+      if (tmp->n_models && pi >= 0 && !im_model_takes(tmp->models[0].kind, (size_t)pi)) continue;
       kv e = *axis[a];
       e.val = vals[a][pos[a]];
       snprintf(e.key, sizeof e.key, "models.%s.%s", cal->name, param);
@@ -864,25 +844,19 @@ im_status im_config_write_model(const char *path, const im_config *cfg, const im
   num(a, sizeof a, m->confidence);
   fprintf(f, "    confidence: %s\n    horizon: %d\n    window: %d\n", a, (int)m->horizon,
           (int)m->window);
-  for (int i = 0; i < N_KIND_PARAMS; i++) {
-    if (!kind_takes(m->kind, i)) continue;
-    if (i >= 6 && !im_model_has_apc(m)) continue;
-    if (i >= 9 && !m->apc_stress) continue;
-    switch (i) {
-      case 0: num(a, sizeof a, m->lambda); break;
-      case 1: num(a, sizeof a, m->nu); break;
-      case 2: num(a, sizeof a, m->grid_range); break;
-      case 3: snprintf(a, sizeof a, "%d", (int)m->grid_steps); break;
-      case 5: snprintf(a, sizeof a, "%d", (int)m->paths); break;
-      case 9: im_date_format(m->stress_start, a); break;
-      case 10: im_date_format(m->stress_end, a); break;
-      default: {
-        const int32_t v = i == 4 ? m->grid_extended : i == 6 ? m->apc_buffer
-                          : i == 7 ? m->apc_stress : m->apc_floor;
-        snprintf(a, sizeof a, "%s", v ? "true" : "false");
-      }
-    }
-    fprintf(f, "    %s: %s\n", kind_params[i], a);
+  for (size_t i = 0; i < IM_N_PARAMS; i++) {
+    const im_param *p = &im_params[i];
+    if (!im_model_takes(m->kind, i) || (p->applies && !p->applies(m))) continue;
+    const double v = im_model_param_get(m, i);
+    if (p->type == IM_PARAM_NUMBER)
+      num(a, sizeof a, v);
+    else if (p->type == IM_PARAM_DATE)
+      im_date_format((int32_t)v, a);
+    else if (p->type == IM_PARAM_FLAG)
+      snprintf(a, sizeof a, "%s", v != 0 ? "true" : "false");
+    else
+      snprintf(a, sizeof a, "%d", (int)v);
+    fprintf(f, "    %s: %s\n", p->key, a);
   }
   if (m->liquidity) {
     char k[32], th[32];

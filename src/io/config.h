@@ -30,10 +30,9 @@ typedef struct {
   size_t n_models;
   im_model models[IM_MAX_MODELS];
   char *text; /* the effective configuration: the file, then the overrides */
-  /* Where each kind-specific parameter (lambda, nu, range, steps, extended,
-   * paths, apc_buffer, apc_stress, apc_floor, stress_start, stress_end) was
-   * set ("" = left at its default), to check it against the kind. */
-  char param_where[IM_MAX_MODELS][11][256];
+  /* Where each kind-specific parameter (im_params) was set ("" = left at its
+   * default), to check it against the kind. */
+  char param_where[IM_MAX_MODELS][IM_N_PARAMS][256];
 } im_config;
 
 /* Reads path and applies the n overrides "key=value". The message names the

@@ -131,6 +131,18 @@ static herr_t create_layers(hid_t g, const im_model *md, size_t np, size_t nt, l
   return e < 0 ? -1 : 0;
 }
 
+/* The attribute of kind parameter i of m, as its type is written. */
+static herr_t write_param_attr(hid_t g, const im_model *m, size_t i) {
+  const im_param *p = &im_params[i];
+  const double v = im_model_param_get(m, i);
+  char date[11];
+  switch (p->type) {
+    case IM_PARAM_NUMBER: return im_h5_attr_double(g, p->attr, v);
+    case IM_PARAM_DATE: im_date_format((int32_t)v, date); return im_h5_attr_str(g, p->attr, date);
+    default: return im_h5_attr_int(g, p->attr, (long)v);
+  }
+}
+
 static herr_t write_model_attrs(hid_t g, const im_model *m) {
   herr_t e = 0;
   e |= im_h5_attr_str(g, "kind", im_model_kind_name(m->kind));
@@ -138,32 +150,15 @@ static herr_t write_model_attrs(hid_t g, const im_model *m) {
   e |= im_h5_attr_double(g, "confidence", m->confidence);
   e |= im_h5_attr_int(g, "horizon_days", m->horizon);
   e |= im_h5_attr_int(g, "window", m->window);
-  if (m->kind != IM_MODEL_HS) e |= im_h5_attr_double(g, "lambda", m->lambda);
-  if (m->kind == IM_MODEL_EWMA_T || m->kind == IM_MODEL_MC_T) e |= im_h5_attr_double(g, "nu", m->nu);
-  if (m->kind == IM_MODEL_MC_T) e |= im_h5_attr_int(g, "paths", m->paths);
+  for (size_t i = 0; i < IM_N_PARAMS; i++) /* the parameters the kind takes (descriptors) */
+    if (im_model_takes(m->kind, i) && (!im_params[i].applies || im_params[i].applies(m)))
+      e |= write_param_attr(g, m, i);
   if (m->ivol_proxy) e |= im_h5_attr_double(g, "ivol_proxy_scale", m->ivol_scale);
   if (m->liquidity) {
     e |= im_h5_attr_double(g, "liq_k", m->liq_k);
     e |= im_h5_attr_double(g, "liq_threshold", m->liq_threshold);
   }
   if (m->concentration) e |= im_h5_attr_double(g, "conc_share", m->conc_share);
-  if (im_model_has_apc(m)) {
-    char a[11], b[11];
-    im_date_format(m->stress_start, a);
-    im_date_format(m->stress_end, b);
-    e |= im_h5_attr_int(g, "apc_buffer", m->apc_buffer);
-    e |= im_h5_attr_int(g, "apc_stress", m->apc_stress);
-    e |= im_h5_attr_int(g, "apc_floor", m->apc_floor);
-    if (m->apc_stress) {
-      e |= im_h5_attr_str(g, "stress_start", a);
-      e |= im_h5_attr_str(g, "stress_end", b);
-    }
-  }
-  if (m->kind == IM_MODEL_GRID) {
-    e |= im_h5_attr_double(g, "grid_range", m->grid_range);
-    e |= im_h5_attr_int(g, "grid_steps", m->grid_steps);
-    e |= im_h5_attr_int(g, "grid_extended", m->grid_extended);
-  }
   e |= im_h5_attr_str(g, "exceedance_rule", "loss > im (strict); -1 = not observed");
   e |= im_h5_attr_str(g, "overlapping", m->horizon > 1 ? "yes: h-day horizons overlap, so "
                                                          "exceedances are serially dependent"

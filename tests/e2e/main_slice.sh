@@ -16,8 +16,9 @@ expect '1 models x 17 portfolios x 182 dates \(2024-01-01 \.\. 2024-06-30\) on 2
 expect '^btc_spot_long +182 '
 expect '^small_sol_perp_short +182 '
 expect '^summary: 17 of 17 portfolios evaluated'
-# The calibration evidence of the README ("Calibration"), end to end.
-expect '^recommended: hs var 99.5% h1 W1000 \(set 20\); holds in every test period'
+# The calibration evidence of the README ("Calibration"), end to end (with the
+# BTC perpetual books not observed where their funding is unknown, issue 13).
+expect '^recommended: hs var 99% h1 W1000 \(set 11\); fails the criteria in a test period'
 [ -s "$work/calibration.h5.recommended.yaml" ] || { echo "no recommended configuration"; fail=1; }
 [ -s "$work/report/report.html" ] && grep -q 'id="calibration"' "$work/report/report.html" ||
   { echo "no report with a calibration section"; fail=1; }
