@@ -359,6 +359,34 @@ im_status im_results_mark_done(im_results *r, size_t tile, im_err *err) {
   return IM_OK;
 }
 
+/* A double attribute into *v when the group has it (v kept otherwise). */
+static herr_t read_double_if(hid_t g, const char *name, double *v) {
+  if (H5Aexists(g, name) <= 0) return 0;
+  hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  herr_t e = H5Aread(a, H5T_NATIVE_DOUBLE, v);
+  H5Aclose(a);
+  return e;
+}
+
+/* Kind parameter i of m from its attribute, when the group has it (the
+ * counterpart of write_param_attr). */
+static herr_t read_param_attr(hid_t g, im_model *m, size_t i) {
+  const im_param *p = &im_params[i];
+  if (H5Aexists(g, p->attr) <= 0) return 0;
+  double v = NAN;
+  char date[16];
+  int32_t days;
+  if (p->type == IM_PARAM_DATE) {
+    if (im_h5_attr_read_str(g, p->attr, date, sizeof date) < 0 || !im_date_parse(date, &days)) return -1;
+    v = days;
+  } else if (read_double_if(g, p->attr, &v) < 0) {
+    return -1;
+  }
+  im_model_param_set(m, i, v);
+  return 0;
+}
+
 static herr_t read_model_attrs(hid_t g, const char *name, im_model *m) {
   char kind[32], measure[16];
   long h, w;
@@ -368,25 +396,27 @@ static herr_t read_model_attrs(hid_t g, const char *name, im_model *m) {
       im_h5_attr_read_str(g, "measure", measure, sizeof measure) < 0 ||
       im_h5_attr_read_int(g, "horizon_days", &h) < 0 || im_h5_attr_read_int(g, "window", &w) < 0)
     return -1;
-  hid_t a = H5Aopen(g, "confidence", H5P_DEFAULT);
-  if (a < 0) return -1;
-  herr_t e = H5Aread(a, H5T_NATIVE_DOUBLE, &m->confidence);
-  H5Aclose(a);
-  int k = im_model_kind_parse(kind);
-  if (e < 0 || k < 0 || !(m->confidence > 0 && m->confidence < 1)) return -1;
+  m->confidence = NAN;
+  const int k = im_model_kind_parse(kind);
+  if (read_double_if(g, "confidence", &m->confidence) < 0 || k < 0 ||
+      !(m->confidence > 0 && m->confidence < 1))
+    return -1;
   m->kind = (im_model_kind)k;
   m->lambda = m->nu = NAN;
-  const char *dn[2] = {"lambda", "nu"};
-  double *dv[2] = {&m->lambda, &m->nu};
-  for (int i = 0; i < 2; i++)
-    if (H5Aexists(g, dn[i]) > 0 && (a = H5Aopen(g, dn[i], H5P_DEFAULT)) >= 0) {
-      H5Aread(a, H5T_NATIVE_DOUBLE, dv[i]);
-      H5Aclose(a);
-    }
+  herr_t e = 0;
+  for (size_t i = 0; i < IM_N_PARAMS; i++) e |= read_param_attr(g, m, i);
+  /* The add-ons' parameters are written only for a model that has them. */
+  m->liquidity = H5Aexists(g, "liq_k") > 0;
+  m->concentration = H5Aexists(g, "conc_share") > 0;
+  m->ivol_proxy = H5Aexists(g, "ivol_proxy_scale") > 0;
+  e |= read_double_if(g, "liq_k", &m->liq_k);
+  e |= read_double_if(g, "liq_threshold", &m->liq_threshold);
+  e |= read_double_if(g, "conc_share", &m->conc_share);
+  e |= read_double_if(g, "ivol_proxy_scale", &m->ivol_scale);
   m->measure = strcmp(measure, "es") == 0 ? IM_MEASURE_ES : IM_MEASURE_VAR;
   m->horizon = (int32_t)h;
   m->window = (int32_t)w;
-  return 0;
+  return e < 0 ? -1 : 0;
 }
 
 /* Opens a [n_port][n_dates] dataset; -1 if missing or of another shape. */

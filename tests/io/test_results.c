@@ -232,6 +232,19 @@ static void test_meta_and_models(void **state) {
     assert_int_equal(a->window, b->window);
     if (b->kind != IM_MODEL_HS && b->kind != IM_MODEL_GRID) assert_true(a->lambda == b->lambda);
     if (b->kind == IM_MODEL_MC_T) assert_true(a->nu == b->nu);
+    /* Every parameter the kind takes and the layers' parameters come back. */
+    for (size_t i = 0; i < IM_N_PARAMS; i++)
+      if (im_model_takes(b->kind, i) && (!im_params[i].applies || im_params[i].applies(b)))
+        if (im_model_param_get(a, i) != im_model_param_get(b, i))
+          fail_msg("%s: %s read back %g, written %g", b->name, im_params[i].key,
+                   im_model_param_get(a, i), im_model_param_get(b, i));
+    assert_int_equal(a->apc_buffer, b->apc_buffer);
+    assert_int_equal(a->apc_stress, b->apc_stress);
+    assert_int_equal(a->apc_floor, b->apc_floor);
+    assert_int_equal(a->liquidity, b->liquidity);
+    assert_int_equal(a->concentration, b->concentration);
+    if (b->liquidity) assert_true(a->liq_k == b->liq_k && a->liq_threshold == b->liq_threshold);
+    if (b->concentration) assert_true(a->conc_share == b->conc_share);
     assert_int_equal(im_results_has_total(r, m), im_model_has_total(b));
   }
   check(im_results_close(r, &err), &err, "close");
