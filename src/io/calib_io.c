@@ -99,12 +99,18 @@ void im_calib_set_of(const im_model *m, im_calib_set_rec *r) {
   r->conc_share = m->conc_share;
 }
 
+/* Whether kind (a name) takes the parameter of configuration key. */
+static int takes(const char *kind, const char *key) {
+  const int k = im_model_kind_parse(kind);
+  return k >= 0 && im_model_takes((im_model_kind)k, (size_t)im_model_param_find(key));
+}
+
 void im_calib_set_label(const im_calib_set_rec *s, char *buf, size_t len) {
   int n = snprintf(buf, len, "%s %s %g%% h%d W%d", s->kind, s->measure, 100 * s->confidence,
                    (int)s->horizon, (int)s->window);
-  if (n > 0 && (size_t)n < len && strcmp(s->kind, "hs") != 0 && strcmp(s->kind, "grid") != 0)
+  if (n > 0 && (size_t)n < len && takes(s->kind, "lambda"))
     n += snprintf(buf + n, len - (size_t)n, " l%g", s->lambda);
-  if (n > 0 && (size_t)n < len && (!strcmp(s->kind, "ewma_t") || !strcmp(s->kind, "mc_t")))
+  if (n > 0 && (size_t)n < len && takes(s->kind, "nu"))
     n += snprintf(buf + n, len - (size_t)n, " nu%g", s->nu);
   if (n > 0 && (size_t)n < len && (s->apc_buffer || s->apc_stress || s->apc_floor))
     n += snprintf(buf + n, len - (size_t)n, " apc%s%s%s", s->apc_buffer ? "B" : "",
