@@ -28,7 +28,7 @@ im_status im_es_dist_std(const im_es_dist *d, double a, double *q, double *e, im
 }
 
 double im_es_dist_tail(const im_es_dist *d, double a) {
-  double q, e;
+  double q = NAN, e = NAN;
   if (im_es_dist_std(d, a, &q, &e, NULL) != IM_OK) return NAN;
   return d->kind == IM_ES_DIST_NORMAL ? gsl_cdf_ugaussian_Q(e) : gsl_cdf_tdist_Q(e, d->nu);
 }
