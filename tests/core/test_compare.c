@@ -147,11 +147,40 @@ static void test_mcs(void **state) {
   assert_int_equal(im_cmp_mcs(loss, M, T, &o, p, in, NULL), IM_EINVAL);
 }
 
+/* HLN stop at the first non-rejection: model 2 is pure noise (mean set to
+ * +0.8 over A, s.d. 20) and is removed first without significance; model 1
+ * is clearly worse than model 0 (+0.1 a day, s.d. 0.1) and would be removed
+ * at the next step with p ~ 0, but its MCS p-value is the running maximum,
+ * so it stays in the set with model 2's p-value. */
+static void test_mcs_running_max(void **state) {
+  (void)state;
+  static double loss[3 * T];
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  double eta[T], mean = 0;
+  for (size_t t = 0; t < T; t++) eta[t] = gsl_ran_gaussian(r, 20.0), mean += eta[t] / T;
+  for (size_t t = 0; t < T; t++) {
+    const double base = gsl_ran_gaussian(r, 1.0);
+    loss[t] = base;
+    loss[T + t] = base + 0.1 + gsl_ran_gaussian(r, 0.1);
+    loss[2 * T + t] = base + eta[t] - mean + 0.8;
+  }
+  gsl_rng_free(r);
+  double p[3];
+  int8_t in[3];
+  im_mcs_opts o = im_mcs_opts_default();
+  assert_int_equal(im_cmp_mcs(loss, 3, T, &o, p, in, NULL), IM_OK);
+  assert_true(p[2] >= 0.10 && in[2]); /* removed first, not significant */
+  NEAR(p[1], p[2], 0);                /* the running maximum */
+  assert_true(in[1] && in[0]);
+  NEAR(p[0], 1.0, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dm_hand),
       cmocka_unit_test(test_dm_reference),
       cmocka_unit_test(test_mcs),
+      cmocka_unit_test(test_mcs_running_max),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
