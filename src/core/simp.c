@@ -84,6 +84,9 @@ im_status im_simp_z(const double *loss, const double *var, const double *es,
   if (!(a > 0.0 && a < 1.0) || !draw || m_sims < 1 || m_sims > UINT32_MAX || !p_z1 || !p_z2 ||
       (n > 0 && (!loss || !var || !es || !date)))
     return im_err_set(err, IM_EINVAL, "simp: bad arguments to im_simp_z");
+  for (size_t t = 0; t < n; t++)
+    if (observed(loss, var, es, t) && !(es[t] > 0.0))
+      return im_err_set(err, IM_EINVAL, "simp: day %zu: ES %g must be > 0", t, es[t]);
   im_es_stats obs;
   im_es_as(loss, var, es, n, a, &obs);
   gsl_rng *r = gsl_rng_alloc(im_rng_philox);

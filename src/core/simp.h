@@ -92,9 +92,10 @@ typedef double (*im_simp_draw_fn)(const void *ctx, size_t t, gsl_rng *r);
 
 /* Z1/Z2 p-values with any day sampler. loss, var, es, date: n days (NaN in
  * loss, var or es = not observed); date[t] keys day t's stream (e.g. days
- * since 1970-01-01). m_sims >= 1. Writes the observed statistics to obs
- * (may be NULL) and the p-values to p_z1, p_z2. Errors: IM_EINVAL, IM_ENOMEM
- * (the gsl_rng). */
+ * since 1970-01-01; the caller may fold a portfolio key into seed so that
+ * portfolios do not share their simulated draws). m_sims >= 1. Writes the
+ * p-values to p_z1, p_z2 (the observed Z1, Z2 are im_es_as's). Errors:
+ * IM_EINVAL (also an observed day with ES <= 0), IM_ENOMEM (the gsl_rng). */
 im_status im_simp_z(const double *loss, const double *var, const double *es,
                     const uint32_t *date, size_t n, double a, im_simp_draw_fn draw,
                     const void *ctx, uint64_t seed, size_t m_sims, double *p_z1, double *p_z2,

@@ -22,7 +22,7 @@
  * simp.h; rejection at 5% as in part "var".
  *
  * Usage: es_size PART [S [M [S_ES [M_Z [seed]]]]]  (defaults var|es 4000 9999
- * 1000 499 1). The null tables are fixed by (n, a, test), so all samples
+ * 2000 499 1). The null tables are fixed by (n, a, test), so all samples
  * share them and the printed size is the size GIVEN the table, which differs
  * from 0.05 by about sqrt(0.05 0.95 / M) (0.002 at M = 9999). The Z
  * simulations use seed * 1000003 + s for sample s. Sample s of level index j draws from the Philox stream
@@ -182,7 +182,7 @@ int main(int argc, char **argv) {
   }
   const long S = argc > 2 ? strtol(argv[2], NULL, 10) : 4000;
   const long M = argc > 3 ? strtol(argv[3], NULL, 10) : 9999;
-  const long S_es = argc > 4 ? strtol(argv[4], NULL, 10) : 1000;
+  const long S_es = argc > 4 ? strtol(argv[4], NULL, 10) : 2000;
   const long mz = argc > 5 ? strtol(argv[5], NULL, 10) : 499;
   const uint64_t seed = argc > 6 ? strtoull(argv[6], NULL, 10) : 1;
   if (S < 1 || M < 1 || S_es < 1 || mz < 1 || S > 100000000L || M > 100000000L) {
