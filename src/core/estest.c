@@ -71,11 +71,17 @@ void im_es_as_finish(const im_es_as_acc *acc, im_es_stats *out) {
   out->sev_observed = acc->n_sev ? acc->sev_o / (double)acc->n_sev : NAN;
 }
 
+/* Over the positions k, k + h, k + 2h, ... < n (h = 1, k = 0: every day). */
+static void as_strided(const double *loss, const double *var, const double *es, size_t n,
+                       size_t h, size_t k, double a, im_es_stats *out) {
+  im_es_as_acc acc = {0};
+  for (size_t t = k; t < n; t += h) im_es_as_add(&acc, a, loss[t], var[t], es[t]);
+  im_es_as_finish(&acc, out);
+}
+
 void im_es_as(const double *loss, const double *var, const double *es, size_t n, double a,
               im_es_stats *out) {
-  im_es_as_acc acc = {0};
-  for (size_t t = 0; t < n; t++) im_es_as_add(&acc, a, loss[t], var[t], es[t]);
-  im_es_as_finish(&acc, out);
+  as_strided(loss, var, es, n, 1, 0, a, out);
 }
 
 /* ---- Du-Escanciano ------------------------------------------------------- */
@@ -95,9 +101,10 @@ typedef struct {
   double ring[IM_ES_DE_LAGS_MAX];
 } de_acc;
 
-static void de_accumulate(const double *pit, size_t n, double a, int64_t m, de_acc *acc) {
+static void de_accumulate(const double *pit, size_t n, size_t h, size_t k, double a, int64_t m,
+                          de_acc *acc) {
   *acc = (de_acc){0};
-  for (size_t t = 0; t < n; t++) {
+  for (size_t t = k; t < n; t += h) {
     if (isnan(pit[t])) continue;
     const double c = im_es_de_h(pit[t], a) - 0.5 * a;
     acc->sum += c;
@@ -109,14 +116,15 @@ static void de_accumulate(const double *pit, size_t n, double a, int64_t m, de_a
   }
 }
 
-void im_es_de(const double *pit, size_t n, double a, int64_t lags, im_es_stats *out) {
+static void de_strided(const double *pit, size_t n, size_t h, size_t k, double a, int64_t lags,
+                       im_es_stats *out) {
   out->de_n = 0;
   out->de_c_lags = lags;
   out->de_u = out->de_u_p = out->de_c = out->de_c_p = NAN;
   out->cc_es_zone = -1;
   if (lags < 1 || lags > IM_ES_DE_LAGS_MAX || !a_ok(a)) return;
   de_acc acc;
-  de_accumulate(pit, n, a, lags, &acc);
+  de_accumulate(pit, n, h, k, a, lags, &acc);
   const double nn = (double)acc.n;
   out->de_n = acc.n;
   if (acc.n == 0) return;
@@ -134,38 +142,72 @@ void im_es_de(const double *pit, size_t n, double a, int64_t lags, im_es_stats *
   out->de_c_p = gsl_cdf_chisq_Q(out->de_c, (double)lags);
 }
 
-/* ---- everything ---------------------------------------------------------- */
+void im_es_de(const double *pit, size_t n, double a, int64_t lags, im_es_stats *out) {
+  de_strided(pit, n, 1, 0, a, lags, out);
+}
+
+/* ---- scores and everything ------------------------------------------------ */
+
+/* Mean QS over days with loss and VaR, mean FZ0 over days with all three. */
+static void score_means(const double *loss, const double *var, const double *es, size_t n,
+                        size_t h, size_t k, double a, im_es_stats *out) {
+  double qs = 0.0, fz = 0.0;
+  int64_t nq = 0, nf = 0;
+  for (size_t t = k; t < n; t += h) {
+    if (isnan(loss[t]) || isnan(var[t])) continue;
+    qs += im_es_qs(a, var[t], loss[t]);
+    nq++;
+    if (!es || isnan(es[t])) continue;
+    fz += im_es_fz0(a, var[t], es[t], -loss[t]);
+    nf++;
+  }
+  out->qs_n = nq;
+  out->fz0_n = nf;
+  out->qs_mean = nq ? qs / (double)nq : NAN;
+  out->fz0_mean = nf ? fz / (double)nf : NAN;
+}
 
 static im_status check_inputs(const double *loss, const double *var, const double *es,
                               const double *pit, size_t n, im_err *err) {
   for (size_t t = 0; t < n; t++) {
     if (pit && !isnan(pit[t]) && !(pit[t] >= 0.0 && pit[t] <= 1.0))
       return im_err_set(err, IM_EINVAL, "estest: day %zu: PIT %g outside [0, 1]", t, pit[t]);
-    if (!var || !loss || isnan(loss[t]) || isnan(var[t]) || isnan(es[t])) continue;
-    if (!(es[t] > 0.0) || !isfinite(var[t]) || !isfinite(loss[t]))
-      return im_err_set(err, IM_EINVAL, "estest: day %zu: ES %g must be > 0, VaR and loss finite",
-                        t, es[t]);
+    if (!var || !loss || isnan(loss[t]) || isnan(var[t])) continue;
+    if (!isfinite(var[t]) || !isfinite(loss[t]))
+      return im_err_set(err, IM_EINVAL, "estest: day %zu: VaR and loss must be finite", t);
+    if (es && !isnan(es[t]) && !(es[t] > 0.0 && isfinite(es[t])))
+      return im_err_set(err, IM_EINVAL, "estest: day %zu: ES %g must be finite and > 0", t,
+                        es[t]);
   }
   return IM_OK;
 }
 
-im_status im_es_compute(const double *loss, const double *var, const double *es,
-                        const double *pit, size_t n, double a, int64_t lags, im_es_stats *out,
-                        im_err *err) {
-  if (!out || !a_ok(a) || (!var) != (!es))
-    return im_err_set(err, IM_EINVAL, "estest: bad arguments (a = %g)", a);
+im_status im_es_subsample(const double *loss, const double *var, const double *es,
+                          const double *pit, size_t n, size_t h, size_t k, double a,
+                          int64_t lags, im_es_stats *out, im_err *err) {
+  if (!out || !a_ok(a) || (es && !var) || h < 1 || k >= h)
+    return im_err_set(err, IM_EINVAL, "estest: bad arguments (a = %g, h = %zu, k = %zu)", a, h,
+                      k);
   if (lags == 0) lags = IM_ES_DE_LAGS_DEFAULT;
   if (lags < 1 || lags > IM_ES_DE_LAGS_MAX)
     return im_err_set(err, IM_EINVAL, "estest: lags %lld not in 1..%d", (long long)lags,
                       IM_ES_DE_LAGS_MAX);
   im_status st = check_inputs(loss, var, es, pit, n, err);
   if (st != IM_OK) return st;
-  im_es_stats s = {.z1 = NAN, .z2 = NAN, .sev_expected = NAN, .sev_observed = NAN};
-  if (loss && var) im_es_as(loss, var, es, n, a, &s);
+  im_es_stats s = {.z1 = NAN, .z2 = NAN, .sev_expected = NAN, .sev_observed = NAN,
+                   .qs_mean = NAN, .fz0_mean = NAN};
+  if (loss && var) score_means(loss, var, es, n, h, k, a, &s);
+  if (loss && es) as_strided(loss, var, es, n, h, k, a, &s);
   /* Without PITs the DE fields take their empty-series values. */
-  im_es_de(pit, pit ? n : 0, a, lags, &s);
+  de_strided(pit, pit ? n : 0, h, k, a, lags, &s);
   *out = s;
   return IM_OK;
+}
+
+im_status im_es_compute(const double *loss, const double *var, const double *es,
+                        const double *pit, size_t n, double a, int64_t lags, im_es_stats *out,
+                        im_err *err) {
+  return im_es_subsample(loss, var, es, pit, n, 1, 0, a, lags, out, err);
 }
 
 /* ---- Poisson-binomial ---------------------------------------------------- */

@@ -72,6 +72,8 @@ typedef struct {
   double de_c, de_c_p; /* conditional DE C(m), chi2_m p-value */
   int64_t de_c_lags;  /* m */
   int8_t cc_es_zone;  /* im_zone of Phi(de_u), -1 when de_u is NaN */
+  int64_t qs_n, fz0_n; /* days with loss and VaR / loss, VaR and ES */
+  double qs_mean, fz0_mean; /* mean QS and FZ0 over them (NaN when none) */
 } im_es_stats;
 
 /* Per-day pieces; NaN when an input is NaN (or ES <= 0 for FZ0, W = 0 for
@@ -105,13 +107,23 @@ double im_es_de_h(double u, double a);
  * IM_ES_DE_LAGS_MAX, else all NaN); allocation-free. Fills de_* and cc_es_zone. */
 void im_es_de(const double *pit, size_t n, double a, int64_t lags, im_es_stats *out);
 
-/* Everything: loss and pit may be NULL (the statistics that need them are
- * NaN / -1), var and es are both NULL or both arrays of n days. Observed
- * days must have ES > 0 and u in [0, 1]. lags 0 means the default 5.
- * Errors: IM_EINVAL (a, lags, NULL out, bad observed values). */
+/* Everything: loss, var, es and pit are arrays of n days or NULL (es needs
+ * var); a statistic whose inputs are missing is NaN / -1 / count 0: QS
+ * needs loss and var, Z1/Z2, severity and FZ0 loss, var and es, DE pit. A
+ * day whose loss and VaR are numbers must have them finite and its ES, if a
+ * number, finite and > 0; a PIT that is a number must lie in [0, 1]. lags 0
+ * means the default 5. Errors: IM_EINVAL (a, lags, NULL out, bad values). */
 im_status im_es_compute(const double *loss, const double *var, const double *es,
                         const double *pit, size_t n, double a, int64_t lags, im_es_stats *out,
                         im_err *err);
+
+/* The same on the non-overlapping sub-sample of positions k, k + h, k + 2h,
+ * ... (1 <= h, k < h) of an h-day series, as im_bt_subsample does for the
+ * VaR battery: every statistic computed on that sub-series as if it were
+ * the whole series. im_es_compute is h = 1, k = 0. */
+im_status im_es_subsample(const double *loss, const double *var, const double *es,
+                          const double *pit, size_t n, size_t h, size_t k, double a,
+                          int64_t lags, im_es_stats *out, im_err *err);
 
 /* P(X >= x) for X = sum of independent Bernoulli(p[t]) over the t with
  * finite p[t] (NaN days skipped; each finite p in [0, 1]). work holds

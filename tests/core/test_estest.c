@@ -320,7 +320,69 @@ static void test_tail_prob_and_errors(void **state) {
   assert_int_equal(im_es_compute(NULL, NULL, NULL, badu, 1, 0.05, 0, &st, NULL), IM_EINVAL);
   assert_int_equal(im_es_compute(l, v, v, NULL, 1, 1.0, 0, &st, NULL), IM_EINVAL);
   assert_int_equal(im_es_compute(l, v, v, NULL, 1, 0.05, 65, &st, NULL), IM_EINVAL);
-  assert_int_equal(im_es_compute(l, v, NULL, NULL, 1, 0.05, 0, &st, NULL), IM_EINVAL);
+  assert_int_equal(im_es_compute(l, NULL, v, NULL, 1, 0.05, 0, &st, NULL), IM_EINVAL);
+  const double vinf[] = {INFINITY};
+  assert_int_equal(im_es_compute(l, vinf, NULL, NULL, 1, 0.05, 0, &st, NULL), IM_EINVAL);
+  assert_int_equal(im_es_subsample(l, v, v, NULL, 1, 2, 2, 0.05, 0, &st, NULL), IM_EINVAL);
+}
+
+/* Means of the scores: a = 0.05, VaR 10, ES 11, losses 12, 5 and a
+ * not-observed day: QS (1.9 + 0.25) / 2 (the hand values of test_scores);
+ * FZ0 by the loss-side form. A VaR model (no ES) has QS and no FZ0. */
+static void test_score_means(void **state) {
+  (void)state;
+  const double l[] = {12, 5, NAN}, v[] = {10, 10, 10}, e[] = {11, 11, 11};
+  im_es_stats s;
+  assert_int_equal(im_es_compute(l, v, e, NULL, 3, 0.05, 0, &s, NULL), IM_OK);
+  assert_int_equal(s.qs_n, 2);
+  NEAR(s.qs_mean, 1.075, 1e-15);
+  const double fz_hit = 2.0 / (0.05 * 11) + 10.0 / 11 + log(11.0) - 1, fz_no = 10.0 / 11 + log(11.0) - 1;
+  assert_int_equal(s.fz0_n, 2);
+  NEAR(s.fz0_mean, (fz_hit + fz_no) / 2, 1e-13);
+  assert_int_equal(im_es_compute(l, v, NULL, NULL, 3, 0.05, 0, &s, NULL), IM_OK);
+  NEAR(s.qs_mean, 1.075, 1e-15);
+  assert_true(isnan(s.fz0_mean) && isnan(s.z2) && s.fz0_n == 0);
+}
+
+/* Bit-equal doubles (NaN equals NaN), field by field (no padding compared). */
+static void same(double x, double y, int line) {
+  if (memcmp(&x, &y, sizeof x)) fail_msg("line %d: %.17g != %.17g", line, x, y);
+}
+static void same_stats(const im_es_stats *a, const im_es_stats *b) {
+  assert_int_equal(a->n_obs, b->n_obs);
+  assert_int_equal(a->n_fail, b->n_fail);
+  assert_int_equal(a->de_n, b->de_n);
+  assert_int_equal(a->de_c_lags, b->de_c_lags);
+  assert_int_equal(a->cc_es_zone, b->cc_es_zone);
+  assert_int_equal(a->qs_n, b->qs_n);
+  assert_int_equal(a->fz0_n, b->fz0_n);
+  const double x[] = {a->z1, a->z2, a->sev_expected, a->sev_observed, a->de_u, a->de_u_p,
+                      a->de_c, a->de_c_p, a->qs_mean, a->fz0_mean};
+  const double y[] = {b->z1, b->z2, b->sev_expected, b->sev_observed, b->de_u, b->de_u_p,
+                      b->de_c, b->de_c_p, b->qs_mean, b->fz0_mean};
+  for (size_t i = 0; i < sizeof x / sizeof *x; i++) same(x[i], y[i], (int)i);
+}
+
+/* Sub-samples equal the statistics of the strided copy. */
+static void test_subsample(void **state) {
+  (void)state;
+  enum { N = 900, H = 3 };
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  static double l[N], v[N], e[N], u[N], cl[N], cv[N], ce[N], cu[N];
+  for (size_t t = 0; t < N; t++) {
+    v[t] = 1 + gsl_rng_uniform(r), e[t] = 1.2 * v[t];
+    l[t] = gsl_ran_tdist(r, 4), u[t] = gsl_rng_uniform(r) < 0.02 ? NAN : gsl_rng_uniform(r);
+  }
+  for (size_t k = 0; k < H; k++) {
+    size_t m = 0;
+    for (size_t t = k; t < N; t += H, m++) cl[m] = l[t], cv[m] = v[t], ce[m] = e[t], cu[m] = u[t];
+    im_es_stats a, b;
+    assert_int_equal(im_es_subsample(l, v, e, u, N, H, k, 0.05, 0, &a, NULL), IM_OK);
+    assert_int_equal(im_es_compute(cl, cv, ce, cu, m, 0.05, 0, &b, NULL), IM_OK);
+    same_stats(&a, &b);
+    assert_int_equal(a.n_obs, N / H);
+  }
+  gsl_rng_free(r);
 }
 
 int main(void) {
@@ -330,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_acerbi_szekely), cmocka_unit_test(test_du_escanciano),
       cmocka_unit_test(test_cc_zone),      cmocka_unit_test(test_pbinom),
       cmocka_unit_test(test_tail_prob_and_errors),
+      cmocka_unit_test(test_score_means),  cmocka_unit_test(test_subsample),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
