@@ -40,15 +40,20 @@
  *   Phi(U); the zone is im_bt_zone(Phi(U)) -- green Phi(U) <= 0.95, yellow
  *   0.95 < Phi(U) <= 0.9999, red above -- the same one-sided (too much tail
  *   risk) 95% / 99.99% convention as the VaR traffic light's binomial cdf.
- * - Severity (MATLAB esbacktest summary): over days with finite L, VaR, ES,
- *   VaR > 0 and I_t = 1: expected = mean ES_t / VaR_t (what the model expects
- *   a VaR failure to cost, in VaRs), observed = mean L_t / VaR_t (what it
- *   did cost). NaN when there is no such day.
+ * - Severity (MATLAB esbacktest/esbacktestbysim summary: "the average ratio
+ *   of ES to VaR over the periods with VaR failures" and "of loss to VaR
+ *   over the periods with VaR failures", NaN without failures): over days
+ *   with finite L, VaR, ES, I_t = 1 and VaR_t > 0 (a ratio to a VaR <= 0 is
+ *   undefined and left out), expected = mean ES_t / VaR_t, observed = mean
+ *   L_t / VaR_t.
+ * - Scores per series: qs_mean = mean QS over days with finite L and VaR;
+ *   fz0_mean = mean FZ0 over days with finite L, VaR and ES.
  * - Poisson-binomial: X = sum of independent Bernoulli(p_t), p-value
  *   P(X >= x) by the exact convolution P_k(j) = P_{k-1}(j)(1-p_k) +
  *   P_{k-1}(j-1) p_k (O(N x) time with the tail folded into one cell). For ES
- *   exceedances p_t = P_t(L > ES_t) (im_es_tail_prob_scen, or
- *   im_es_dist_tail for the parametric families of simp.h). */
+ *   exceedances x = #{t: L_t > ES_t} (the strict hit rule of backtest.h)
+ *   and p_t = P_t(L > ES_t) (im_es_tail_prob_scen, or im_es_dist_tail for
+ *   the parametric families of simp.h). */
 #ifndef IM_ESTEST_H
 #define IM_ESTEST_H
 
