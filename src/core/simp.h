@@ -102,8 +102,9 @@ im_status im_simp_z(const double *loss, const double *var, const double *es,
                     im_err *err);
 
 /* Sampler context of a scenario set: scen_pnl[t * w + s] is scenario s of
- * day t (finite on observed days); the simulated loss is -scen_pnl[t*w + s]
- * for s uniform in 0..w-1 (gsl_rng_uniform_int). */
+ * day t (w >= 1; finite on observed days, or the day drops out of that
+ * simulation); the simulated loss is -scen_pnl[t*w + s] for s uniform in
+ * 0..w-1 (gsl_rng_uniform_int). */
 typedef struct {
   const double *scen_pnl;
   size_t w;
