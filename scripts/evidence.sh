@@ -29,7 +29,7 @@ for h in 1 2; do
     local n
     n=$(h5dump -H -d "$1" "$2" | grep -o 'SIMPLE { ( [0-9]*, [0-9]* )' | grep -o '[0-9]* )' | grep -o '[0-9]*')
     h5dump -y -w 0 -d "$1[0,0;;1,$n]" "$2" 2>/dev/null | tr -d ' \n' |
-      sed 's/.*DATA{//; s/}.*//' | tr ',' '\n'
+      sed 's/DATA{/@/; s/^[^@]*@//; s/}.*//' | tr ',' '\n'
   }
   series /close "$out/market.h5" >"$out/btc_close.txt"
   name=""

@@ -32,6 +32,6 @@ summary_rows() {
 # dataset FILE PATH: every value of an HDF5 dataset, one a line (each ended by
 # a newline, so that wc -l counts them), row-major.
 dataset() {
-  h5dump -y -w 0 -d "$2" "$1" | tr -d ' \n' | sed 's/.*DATA{//; s/}.*//' | tr ',' '\n'
+  h5dump -y -w 0 -d "$2" "$1" | tr -d ' \n' | sed 's/DATA{/@/; s/^[^@]*@//; s/}.*//' | tr ',' '\n'
   echo
 }
