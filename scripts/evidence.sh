@@ -24,7 +24,8 @@ for h in 1 2; do
   "$imvar" validate "$out/h$h.h5" --limit 1 >"$out/h$h.txt"
   # Closes of BTC (underlying 0) turn the IM of btc_spot_long (1 BTC, the first
   # portfolio) into a share of the price.
-  # series DATASET FILE: row 0 of a [rows][T] dataset, one value a line.
+  # series DATASET FILE: row 0 of a [rows][T] dataset, one value a line (from the
+  # first DATA block: the dataset's attributes follow with theirs).
   series() {
     local n
     n=$(h5dump -H -d "$1" "$2" | grep -o 'SIMPLE { ( [0-9]*, [0-9]* )' | grep -o '[0-9]* )' | grep -o '[0-9]*')
