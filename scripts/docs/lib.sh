@@ -30,8 +30,9 @@ summary_rows() {
 }
 
 # dataset FILE PATH: every value of an HDF5 dataset, one a line (each ended by
-# a newline, so that wc -l counts them), row-major.
+# a newline, so that wc -l counts them), row-major. The first DATA block is the
+# dataset's own: its attributes (long_name, units) follow with theirs.
 dataset() {
-  h5dump -y -w 0 -d "$2" "$1" | tr -d ' \n' | sed 's/.*DATA{//; s/}.*//' | tr ',' '\n'
+  h5dump -y -w 0 -d "$2" "$1" | tr -d ' \n' | sed 's/DATA{/@/; s/^[^@]*@//; s/}.*//' | tr ',' '\n'
   echo
 }
