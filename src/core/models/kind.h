@@ -1,14 +1,14 @@
 /* The interface between the shared model machinery (common.c) and the model
  * kinds (one file each: hs.c, fhs.c, ewma.c, mc_t.c, grid.c), core-internal.
  *
- * A kind is one row of the table in kinds.c: its descriptor (name, the
+ * A kind is one row of kinds[] in model.c: its descriptor (name, the
  * parameters it takes) and a fixed table of operations. The shared code
  * prepares what every kind needs (portfolios as exposures and option rows,
  * signatures and their usable days, funding, ADV, implied vols), walks the
  * tile's dates and portfolios, computes the realised P&L, flags, APC and
  * add-ons; a kind supplies its daily series and the margin of one portfolio
- * on one date. Adding a kind: one file with its operations, one row in
- * kinds.c, its enum value in model.h, its tests. */
+ * on one date. Adding a kind: one file with its operations, one row of
+ * kinds[] in model.c, its enum value in model.h, its tests. */
 #ifndef IM_MODELS_KIND_H
 #define IM_MODELS_KIND_H
 
