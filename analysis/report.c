@@ -2,11 +2,46 @@
  * it prints). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analysis.h"
 #include "h5util.h"
 #include "report.h"
+
+/* Directories the report created for its output, removed again (when still
+ * empty) if it fails: a failed report leaves nothing behind. */
+typedef struct {
+  char path[8][4200];
+  int n;
+} made_dirs;
+
+/* Creates the missing directories above path (mkdir -p of its dirname), up
+ * to 8 levels; one that cannot be made is left to im_output_dir_ok to name. */
+static void make_parent_dirs(const char *path, made_dirs *made) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *end = strrchr(dir, '/');
+  if (!end || end == dir) return;
+  *end = '\0';
+  for (char *p = dir + 1; made->n < 8; p++) {
+    if (*p != '/' && *p != '\0') continue;
+    const char c = *p;
+    *p = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+      if (mkdir(dir, 0777) != 0) return;
+      snprintf(made->path[made->n++], sizeof made->path[0], "%s", dir);
+    }
+    *p = c;
+    if (!c) return;
+  }
+}
+
+static void remove_made_dirs(const made_dirs *made) {
+  for (int i = made->n; i-- > 0;) rmdir(made->path[i]);
+}
 
 /* No output of the report may overwrite an input file. */
 static im_status check_outputs(const im_report_req *q, im_err *err) {
@@ -66,8 +101,13 @@ static void print_done(const im_report_req *q, const rp_report *rep, const rp_ch
 im_status im_report_make(const im_report_req *q, im_err *err) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
+  made_dirs made = {.n = 0};
+  make_parent_dirs(q->output, &made);
   im_status st = check_outputs(q, err);
-  if (st) return st;
+  if (st) {
+    remove_made_dirs(&made);
+    return st;
+  }
   rp_report rep;
   memset(&rep, 0, sizeof rep);
   rep.results_path = q->results;
@@ -90,5 +130,6 @@ im_status im_report_make(const im_report_req *q, im_err *err) {
   im_calib_data_free(&rep.cal);
   rp_charts_free(&ch);
   rp_free(&rep);
+  if (st) remove_made_dirs(&made);
   return st;
 }

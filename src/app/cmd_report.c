@@ -23,7 +23,8 @@ static const char about[] =
     "names are replaced). With --calibration, a calibration section (criteria, the\n"
     "recommended set and its verdicts per period, the best-ranked sets, the Pareto frontier\n"
     "of margin against exceedances, the sensitivities) and summary_calibration.csv; without\n"
-    "it the section says how to make one. All files are written to temporary names and\n"
+    "it the section says how to make one. The output's directory is created if missing\n"
+    "(and removed again if the report fails). All files are written to temporary names and\n"
     "renamed when complete. Runs on rank 0.\n";
 
 static const char epilog[] =

@@ -117,7 +117,17 @@ else
   bad "report --calibration cal.h5"; cat stderr.txt
 fi
 rm -rf out && mkdir out
-check output-dir 1 "no/such/dir/r.html: cannot write there" -- "$imvar" report good.h5 -o no/such/dir/r.html
+check output-dir 1 "good.h5/dir/r.html: cannot write there" -- "$imvar" report good.h5 -o good.h5/dir/r.html
+# The report makes its output directory; a failed report removes what it made.
+check new-dir-failed-run 3 "validation missing" -- "$imvar" report cut.h5.partial -o new/sub/r.html
+[ -e new ] && bad "a failed report left its new directory" || ok "a failed report leaves no new directory"
+if "$imvar" report good.h5 -o new/sub/r.html >stdout.txt 2>stderr.txt && [ -s new/sub/r.html ] &&
+  [ -s new/sub/summary.json ]; then
+  ok "the report creates its output directory"
+else
+  bad "report -o new/sub/r.html"; cat stderr.txt
+fi
+rm -rf new
 check output-is-input 3 "the report would overwrite the results file" -- "$imvar" report good.h5 -o good.h5
 mkdir side && cp good.h5 side/summary.json
 rc=0
