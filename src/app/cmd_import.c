@@ -72,6 +72,7 @@ static im_status run(int nargs, char **args, int nvol, char **vols, int nfund, c
   if (!s) return im_err_set(err, IM_ENOMEM, "out of memory");
   im_status st = IM_OK;
   if (im_output_dir_ok(out, err->msg, sizeof err->msg) < 0) st = IM_EIO;
+  if (!st) st = im_market_check_target(out, err);
   if (!st) st = read_series(nargs, args, NULL, 1, qv, s, err);
   if (!st) st = check_quote_names(qv, s, nargs, err);
   if (!st) st = read_series(nvol, vols, "close", 1, qv, s + nargs, err);

@@ -479,6 +479,22 @@ void im_market_clear(im_market *m) {
   memset(m, 0, sizeof *m);
 }
 
+im_status im_market_check_target(const char *path, im_err *err) {
+  if (H5Fis_hdf5(path) <= 0) return IM_OK;
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  char fmt[64] = "";
+  if (f >= 0) {
+    if (H5Aexists(f, "format") > 0) im_h5_attr_read_str(f, "format", fmt, sizeof fmt);
+    H5Fclose(f);
+  }
+  if (fmt[0] && strcmp(fmt, MARKET_FORMAT) != 0)
+    return im_err_set(err, IM_EINVAL,
+                      "-o %s: it is an %s file, not a market file; import does not replace it "
+                      "(choose another output)",
+                      path, fmt);
+  return IM_OK;
+}
+
 im_status im_market_write_h5(const char *path, const im_market *m, const im_series *src,
                              im_err *err) {
   char tmp[4096];

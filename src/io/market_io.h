@@ -93,6 +93,11 @@ im_status im_market_add_ivol(im_market *m, const im_series *s, size_t n, im_err 
 im_status im_market_write_h5(const char *path, const im_market *m, const im_series *src,
                              im_err *err);
 
+/* Whether path may be written as a market file: absent, or not an imvar file
+ * of another format (an existing results or calibration file is refused,
+ * IM_EINVAL naming its format; a market file is replaced). */
+im_status im_market_check_target(const char *path, im_err *err);
+
 /* Reads market.h5; checks its format attribute and shapes. */
 im_status im_market_read_h5(const char *path, im_market *out, im_err *err);
 
