@@ -141,6 +141,11 @@ static im_status null_pvalues(const stats_req *q, const es_inputs *e, size_t n,
  * t's stream is keyed by its row position. */
 static im_status z_pvalues(const stats_req *q, const es_inputs *e, size_t n, im_stats_out *out,
                            im_err *err) {
+  for (size_t t = 0; t < n; t++) /* said here with the data row; the core knows no file */
+    if (!(e->es[t] > e->var[t]) && !isnan(e->loss[t]) && !isnan(e->var[t]) && !isnan(e->es[t]))
+      return im_err_set(err, IM_EDATA,
+                        "%s: data row %zu: es %.10g is not above var %.10g, so no --dist "
+                        "distribution has them", q->path, t + 1, e->es[t], e->var[t]);
   im_simp_param_ctx pc;
   uint32_t *date = malloc(n * sizeof *date);
   if (!date) return im_err_set(err, IM_ENOMEM, "out of memory");
