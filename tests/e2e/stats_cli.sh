@@ -96,6 +96,7 @@ python3 "$here/stats_es_data.py" "$here/../../data/market/btc_usdt_binance_daily
   bad "stats_es.csv differs from stats_es_data.py's output"
 cp "$here/stats_es.csv" es.csv
 for m in es var; do
+  r=""
   "$imvar" stats es.csv -c 0.975 --measure $m --dist normal --json >es_$m.json 2>es_$m.err &&
     r=$(python3 "$here/stats_es_check.py" es.csv es_$m.json 0.025 $m) &&
     [ "$(value battery_series es_$m.json)" = "$([ $m = es ] && echo '"var"' || echo '"margin"')" ] &&
