@@ -1,4 +1,5 @@
-/* imvar stats' output: the battery of one series as text or JSON. */
+/* imvar stats' output: the battery of one series, its simulated p-values and
+ * the ES tests, as text or JSON. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +47,8 @@ static void print_es(const im_stats_out *o) {
   const im_es_stats *e = o->es;
   if (e->n_obs > 0) {
     printf("ES tests on %lld days with loss, var and es, %lld VaR exceedances%s%s:\n",
-           (long long)e->n_obs, (long long)e->n_fail, o->dist ? ", Z p-values simulated under " : "",
-           o->dist ? o->dist : "");
+           (long long)e->n_obs, (long long)e->n_fail,
+           o->dist ? ", Z p-values simulated under " : "", o->dist ? o->dist : "");
     print_row("Acerbi-Szekely Z1 (left tail)", e->z1, NAN, o->z1_p_sim);
     print_row("Acerbi-Szekely Z2 (left tail)", e->z2, NAN, o->z2_p_sim);
     printf("severity: expected (mean es/var) %.4f, observed (mean loss/var) %.4f\n",
@@ -62,8 +63,12 @@ static void print_es(const im_stats_out *o) {
     print_row(name, e->de_c, e->de_c_p, o->de_c_p_sim);
     printf("Costanzino-Curran ES traffic light: %s\n", zone_text(e->cc_es_zone));
   }
-  if (e->qs_n > 0) printf("mean quantile score of the VaR: %.6g over %lld days\n", e->qs_mean, (long long)e->qs_n);
-  if (e->fz0_n > 0) printf("mean FZ0 score of (VaR, ES): %.6g over %lld days\n", e->fz0_mean, (long long)e->fz0_n);
+  if (e->qs_n > 0)
+    printf("mean quantile score of the VaR: %.6g over %lld days\n", e->qs_mean,
+           (long long)e->qs_n);
+  if (e->fz0_n > 0)
+    printf("mean FZ0 score of (VaR, ES): %.6g over %lld days\n", e->fz0_mean,
+           (long long)e->fz0_n);
 }
 
 static void print_text(const im_stats_out *o) {
@@ -96,7 +101,8 @@ static void print_text(const im_stats_out *o) {
   }
   print_es(o);
   if (o->sims > 0)
-    printf("sim. p: %ld simulations under the null (Dufour's tie lottery); dq: hit-only DQ\n", o->sims);
+    printf("sim. p: %ld simulations under the null (Dufour's tie lottery); dq: hit-only DQ\n",
+           o->sims);
 }
 
 /* The simulated p-values, the ES tests and scores: null where inputs are missing. */

@@ -131,7 +131,8 @@ static im_status null_pvalues(const stats_req *q, const es_inputs *e, size_t n,
   if (!st && es->de_n > 0) {
     st = im_simp_de_null(&nt, (size_t)es->de_n, 1 - q->conf, es->de_c_lags, (size_t)q->sims, err);
     if (!st)
-      st = im_simp_de_pvalues(&nt, e->pit, n, es->de_c_lags, &out->de_u_p_sim, &out->de_c_p_sim, err);
+      st = im_simp_de_pvalues(&nt, e->pit, n, es->de_c_lags, &out->de_u_p_sim,
+                              &out->de_c_p_sim, err);
     im_simp_null_free(&nt);
   }
   return st;
