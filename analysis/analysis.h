@@ -33,6 +33,7 @@ typedef struct {
   const char *measure;        /* "var" or "es" */
   const char *battery_series; /* the VaR battery's exceedances: "margin", "var" or "hit" */
   const im_es_stats *es;      /* the ES tests and scores (NaN where inputs are missing) */
+  const im_es_stats *es_sub;  /* [horizon] on the sub-samples when horizon > 1 */
   const im_simp_bt_p *bt_sim; /* the battery's simulated p-values (NaN: not simulated) */
   double de_u_p_sim, de_c_p_sim, z1_p_sim, z2_p_sim; /* NaN: not simulated */
   const char *dist;           /* --dist as given, or NULL */

@@ -105,21 +105,15 @@ static void print_text(const im_stats_out *o) {
            o->sims);
 }
 
-/* The simulated p-values, the ES tests and scores: null where inputs are missing. */
-static void json_es_fields(an_json *j, const im_stats_out *o) {
-  const im_simp_bt_p *q = o->bt_sim;
-  const im_es_stats *e = o->es;
+/* The ES tests and scores of a series: null where inputs are missing. */
+static void json_es_stats(an_json *j, const im_es_stats *e) {
   const struct {
     const char *key;
     double v;
-  } f[] = {{"p_uc_sim", q->p_uc}, {"p_ind_sim", q->p_ind}, {"p_cc_sim", q->p_cc},
-           {"p_tuff_sim", q->p_tuff}, {"p_tbfi_sim", q->p_tbfi}, {"p_tbf_sim", q->p_tbf},
-           {"dur_p_sim", q->p_dur}, {"dq_hits_p_sim", q->p_dq}, {"bin_p_sim", q->p_bin},
-           {"es_z1", e->z1}, {"es_z1_p_sim", o->z1_p_sim}, {"es_z2", e->z2},
-           {"es_z2_p_sim", o->z2_p_sim}, {"es_severity_expected", e->sev_expected},
+  } f[] = {{"es_z1", e->z1}, {"es_z2", e->z2}, {"es_severity_expected", e->sev_expected},
            {"es_severity_observed", e->sev_observed}, {"de_u", e->de_u}, {"de_u_p", e->de_u_p},
-           {"de_u_p_sim", o->de_u_p_sim}, {"de_c", e->de_c}, {"de_c_p", e->de_c_p},
-           {"de_c_p_sim", o->de_c_p_sim}, {"qs_mean", e->qs_mean}, {"fz0_mean", e->fz0_mean}};
+           {"de_c", e->de_c}, {"de_c_p", e->de_c_p}, {"qs_mean", e->qs_mean},
+           {"fz0_mean", e->fz0_mean}};
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) an_json_knum(j, f[i].key, f[i].v);
   an_json_key(j, "de_c_lags");
   if (e->de_n > 0)
@@ -132,6 +126,20 @@ static void json_es_fields(an_json *j, const im_stats_out *o) {
   an_json_kint(j, "de_n", e->de_n);
   an_json_kint(j, "qs_n", e->qs_n);
   an_json_kint(j, "fz0_n", e->fz0_n);
+}
+
+/* The simulated p-values (null where not simulated) and what they ran on. */
+static void json_sim_fields(an_json *j, const im_stats_out *o) {
+  const im_simp_bt_p *q = o->bt_sim;
+  const struct {
+    const char *key;
+    double v;
+  } f[] = {{"p_uc_sim", q->p_uc}, {"p_ind_sim", q->p_ind}, {"p_cc_sim", q->p_cc},
+           {"p_tuff_sim", q->p_tuff}, {"p_tbfi_sim", q->p_tbfi}, {"p_tbf_sim", q->p_tbf},
+           {"dur_p_sim", q->p_dur}, {"dq_hits_p_sim", q->p_dq}, {"bin_p_sim", q->p_bin},
+           {"es_z1_p_sim", o->z1_p_sim}, {"es_z2_p_sim", o->z2_p_sim},
+           {"de_u_p_sim", o->de_u_p_sim}, {"de_c_p_sim", o->de_c_p_sim}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) an_json_knum(j, f[i].key, f[i].v);
   an_json_kstr(j, "measure", o->measure);
   an_json_kstr(j, "battery_series", o->battery_series);
   an_json_kstr(j, "dist", o->dist);
@@ -144,7 +152,8 @@ static void print_json(const im_stats_out *o) {
   an_json_init(&j, stdout);
   an_json_obj(&j);
   an_json_stats_fields(&j, o->all);
-  json_es_fields(&j, o);
+  json_es_stats(&j, o->es);
+  json_sim_fields(&j, o);
   an_json_knum(&j, "confidence", o->confidence);
   an_json_kint(&j, "horizon", (int64_t)o->horizon);
   if (o->horizon > 1) {
@@ -156,6 +165,7 @@ static void print_json(const im_stats_out *o) {
       an_json_obj(&j);
       an_json_kint(&j, "k", (int64_t)k);
       an_json_stats_fields(&j, &o->sub[k]);
+      json_es_stats(&j, &o->es_sub[k]);
       an_json_end(&j);
     }
     an_json_end(&j);

@@ -159,13 +159,16 @@ static im_status z_pvalues(const stats_req *q, const es_inputs *e, size_t n, im_
   return st;
 }
 
-/* The ES tests and every simulated p-value of one series. */
+/* The ES tests (whole series, and its sub-samples es_sub[h] when h > 1) and
+ * every simulated p-value of one series. */
 static im_status es_tests(const stats_req *q, const im_user_series *s, const es_inputs *e,
-                          const im_bt_opts *o, im_es_stats *es, im_simp_bt_p *bp,
-                          im_stats_out *out, im_err *err) {
-  const double *var = e->loss ? e->var : NULL;
-  im_status st = im_es_compute(e->loss, var, var ? e->es : NULL, e->pit, s->n, 1 - q->conf, 0,
-                               es, err);
+                          const im_bt_opts *o, im_es_stats *es, im_es_stats *es_sub,
+                          im_simp_bt_p *bp, im_stats_out *out, im_err *err) {
+  const double *var = e->loss ? e->var : NULL, *es_col = var ? e->es : NULL;
+  im_status st = im_es_compute(e->loss, var, es_col, e->pit, s->n, 1 - q->conf, 0, es, err);
+  for (size_t k = 0; k < q->h && q->h > 1 && !st; k++)
+    st = im_es_subsample(e->loss, var, es_col, e->pit, s->n, q->h, k, 1 - q->conf, 0,
+                         &es_sub[k], err);
   if (!st && q->sims > 0) st = null_pvalues(q, e, s->n, o, es, out, bp, err);
   if (!st && q->sims > 0 && q->dist_text && es->n_obs > 0) st = z_pvalues(q, e, s->n, out, err);
   return st;
@@ -176,30 +179,32 @@ static im_status run(const stats_req *q, im_err *err) {
   im_user_series s;
   es_inputs e = {0};
   im_bt_stats r, *sub = calloc(q->h, sizeof *sub);
-  im_es_stats es;
+  im_es_stats es, *es_sub = calloc(q->h, sizeof *es_sub);
   im_simp_bt_p bp = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
   im_bt_opts o = im_bt_opts_default();
   o.dq_lags = q->lags;
-  im_status st = sub ? im_user_series_read_csv(q->path, &s, err)
-                     : im_err_set(err, IM_ENOMEM, "out of memory");
+  im_status st = sub && es_sub ? im_user_series_read_csv(q->path, &s, err)
+                               : im_err_set(err, IM_ENOMEM, "out of memory");
   if (st) {
     free(sub);
+    free(es_sub);
     return st;
   }
   st = es_inputs_make(q, &s, &e, err);
   im_stats_out out = {q->path, q->conf, q->h, &r, sub, q->seed, OVERLAP_SIMS,
                       q->measure_es ? "es" : "var",
-                      q->measure_es ? "var" : s.pnl ? "margin" : "hit", &es, &bp,
+                      q->measure_es ? "var" : s.pnl ? "margin" : "hit", &es, es_sub, &bp,
                       NAN, NAN, NAN, NAN, q->dist_text, q->sims};
   if (!st) st = im_bt_compute(e.hits, s.pnl, e.margin, s.n, 1 - q->conf, &o, &r, err);
   for (size_t k = 0; k < q->h && q->h > 1 && !st; k++)
     st = im_bt_subsample(e.hits, s.pnl, e.margin, s.n, q->h, k, 1 - q->conf, &o, &sub[k], err);
   if (!st) st = im_bt_fill_overlap(&r, 1, q->h, 1 - q->conf, (uint64_t)q->seed, OVERLAP_SIMS, err);
-  if (!st) st = es_tests(q, &s, &e, &o, &es, &bp, &out, err);
+  if (!st) st = es_tests(q, &s, &e, &o, &es, es_sub, &bp, &out, err);
   if (!st) im_print_stats(&out, q->json);
   es_inputs_clear(&e, &s);
   im_user_series_clear(&s);
   free(sub);
+  free(es_sub);
   return st;
 }
 

@@ -117,6 +117,16 @@ if [ -z "$nulls" ] && cmp -s es_t5a.json es_t5b.json && [ "$(value dist es_t5a.j
 else
   bad "p_sim: null:$nulls; twice same: $(cmp -s es_t5a.json es_t5b.json && echo yes || echo no)"
 fi
+# Horizon 2: the ES tests on each non-overlapping sub-sample (rows k, k+2, ...)
+# are those of that sub-series, checked the same way.
+"$imvar" stats es.csv -c 0.975 --measure es -H 2 --sims 0 --json >es_h2.json
+for k in 0 1; do
+  awk -v k=$k 'NR == 1 || (NR - 2) % 2 == k' es.csv >es_h2_$k.csv
+  python3 -c "import json; print(json.dumps(json.load(open('es_h2.json'))['subsamples'][$k]))" \
+    >es_h2_$k.json 2>/dev/null
+  r=$(python3 "$here/stats_es_check.py" es_h2_$k.csv es_h2_$k.json 0.025 es) &&
+    ok "horizon 2, sub-sample $k: $r" || bad "horizon 2, sub-sample $k: $r"
+done
 # Keys whose inputs are missing are null: no var/es/pit (QS from the margin),
 # pit alone, var and es without pit.
 cut -d, -f1-3 es.csv >es_pm.csv
