@@ -105,16 +105,22 @@ static void print_text(const im_stats_out *o) {
            o->sims);
 }
 
+typedef struct {
+  const char *key;
+  double v;
+} json_kv;
+
+static void json_knums(an_json *j, const json_kv *f, size_t n) {
+  for (size_t i = 0; i < n; i++) an_json_knum(j, f[i].key, f[i].v);
+}
+
 /* The ES tests and scores of a series: null where inputs are missing. */
 static void json_es_stats(an_json *j, const im_es_stats *e) {
-  const struct {
-    const char *key;
-    double v;
-  } f[] = {{"es_z1", e->z1}, {"es_z2", e->z2}, {"es_severity_expected", e->sev_expected},
+  const json_kv f[] = {{"es_z1", e->z1}, {"es_z2", e->z2}, {"es_severity_expected", e->sev_expected},
            {"es_severity_observed", e->sev_observed}, {"de_u", e->de_u}, {"de_u_p", e->de_u_p},
            {"de_c", e->de_c}, {"de_c_p", e->de_c_p}, {"qs_mean", e->qs_mean},
            {"fz0_mean", e->fz0_mean}};
-  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) an_json_knum(j, f[i].key, f[i].v);
+  json_knums(j, f, sizeof f / sizeof f[0]);
   an_json_key(j, "de_c_lags");
   if (e->de_n > 0)
     an_json_int(j, e->de_c_lags);
@@ -131,15 +137,12 @@ static void json_es_stats(an_json *j, const im_es_stats *e) {
 /* The simulated p-values (null where not simulated) and what they ran on. */
 static void json_sim_fields(an_json *j, const im_stats_out *o) {
   const im_simp_bt_p *q = o->bt_sim;
-  const struct {
-    const char *key;
-    double v;
-  } f[] = {{"p_uc_sim", q->p_uc}, {"p_ind_sim", q->p_ind}, {"p_cc_sim", q->p_cc},
+  const json_kv f[] = {{"p_uc_sim", q->p_uc}, {"p_ind_sim", q->p_ind}, {"p_cc_sim", q->p_cc},
            {"p_tuff_sim", q->p_tuff}, {"p_tbfi_sim", q->p_tbfi}, {"p_tbf_sim", q->p_tbf},
            {"dur_p_sim", q->p_dur}, {"dq_hits_p_sim", q->p_dq}, {"bin_p_sim", q->p_bin},
            {"es_z1_p_sim", o->z1_p_sim}, {"es_z2_p_sim", o->z2_p_sim},
            {"de_u_p_sim", o->de_u_p_sim}, {"de_c_p_sim", o->de_c_p_sim}};
-  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) an_json_knum(j, f[i].key, f[i].v);
+  json_knums(j, f, sizeof f / sizeof f[0]);
   an_json_kstr(j, "measure", o->measure);
   an_json_kstr(j, "battery_series", o->battery_series);
   an_json_kstr(j, "dist", o->dist);
