@@ -12,13 +12,16 @@
 #include "backtest.h"
 #include "calib.h"
 #include "config.h"
+#include "estest.h"
 #include "im_status.h"
+#include "simp.h"
 
 /* imvar validate: a table per model (at most limit portfolio rows, 0 = all)
  * with its summary and verdict, or with json one JSON object of every row. */
 im_status im_print_results(const char *path, int json, size_t limit, im_err *err);
 
-/* imvar stats: the battery of one series. */
+/* imvar stats: the battery of one series, its simulated p-values and the ES
+ * tests. */
 typedef struct {
   const char *path;
   double confidence;
@@ -27,6 +30,14 @@ typedef struct {
   const im_bt_stats *sub;     /* [horizon] sub-samples when horizon > 1 */
   long overlap_seed;
   int overlap_sims;
+  const char *measure;        /* "var" or "es" */
+  const char *battery_series; /* the VaR battery's exceedances: "margin", "var" or "hit" */
+  const im_es_stats *es;      /* the ES tests and scores (NaN where inputs are missing) */
+  const im_es_stats *es_sub;  /* [horizon] on the sub-samples when horizon > 1 */
+  const im_simp_bt_p *bt_sim; /* the battery's simulated p-values (NaN: not simulated) */
+  double de_u_p_sim, de_c_p_sim, z1_p_sim, z2_p_sim; /* NaN: not simulated */
+  const char *dist;           /* --dist as given, or NULL */
+  long sims;                  /* --sims */
 } im_stats_out;
 void im_print_stats(const im_stats_out *o, int json);
 
