@@ -94,6 +94,38 @@ static im_status finish(const char *out, const im_config *cfg, const im_calib *c
   return st;
 }
 
+/* A period's end for a message: its date, or how it is open. */
+static void bound_text(int32_t day, const char *open, char out[16]) {
+  if (day == INT32_MIN || day == INT32_MAX) snprintf(out, 16, "%s", open);
+  else im_date_format(day, out);
+}
+
+/* Rank 0: every period holds at least one of the run's dates. A period
+ * outside them is an error, not a skipped period: its row in calibration.h5
+ * would be empty metrics that read like a result, and such a period is most
+ * often a typo or the wrong market file. */
+static im_status check_periods(const char *cfg_path, const im_job *job, const im_calib *cal,
+                               im_err *err) {
+  const int64_t lo = job->mkt.day0 + (int64_t)job->d0, hi = job->mkt.day0 + (int64_t)job->d1 - 1;
+  for (size_t q = 0; q < cal->n_periods; q++) {
+    const im_period *p = &cal->periods[q];
+    if ((p->start_day == INT32_MIN || p->start_day <= hi) && (p->end_day == INT32_MAX || p->end_day >= lo))
+      continue;
+    char s[16], e[16], a[16], b[16], m0[16], m1[16];
+    bound_text(p->start_day, "open", s);
+    bound_text(p->end_day, "open", e);
+    im_date_format((int32_t)lo, a);
+    im_date_format((int32_t)hi, b);
+    im_date_format((int32_t)job->mkt.day0, m0);
+    im_date_format((int32_t)(job->mkt.day0 + (int64_t)job->mkt.n_days - 1), m1);
+    return im_err_set(err, IM_EINVAL,
+                      "%s: calibrate period '%s' (%s .. %s) has no date in the run's dates %s .. %s "
+                      "(the market file %s covers %s .. %s)",
+                      cfg_path, p->name, s, e, a, b, job->cfg.market, m0, m1);
+  }
+  return IM_OK;
+}
+
 /* Rank 0: the configuration, and unless merging, the market and portfolios,
  * every parameter set checked against them. */
 static im_status load(const char *cfg_path, const char *out, const im_opt_list *sets, int merge,
@@ -106,6 +138,7 @@ static im_status load(const char *cfg_path, const char *out, const im_opt_list *
       st = im_err_set(err, IM_EINVAL, "-o: '%s' is the %s file; it would be overwritten",
                       out, im_same_file(out, cfg_path) ? "configuration" : input[i][1]);
   if (!st && !merge) st = im_app_load_inputs(cfg_path, job, err);
+  if (!st && !merge) st = check_periods(cfg_path, job, cal, err);
   for (size_t i = 0; i < cal->n_sets && !st && !merge; i++) {
     im_err e;
     char l[96];
