@@ -126,6 +126,42 @@ static im_status check_periods(const char *cfg_path, const im_job *job, const im
   return IM_OK;
 }
 
+/* Rank 0, after the sweep: a warning per period where no computed set has a
+ * margin on any day, or where a set has one for fewer than half the
+ * portfolios (the others have no price data there, or their window is not
+ * yet filled): the metrics then describe few or no portfolios. Warnings, not
+ * errors: the figures are right for what was observed, and a test period may
+ * legitimately be short. */
+static void warn_sparse_periods(const im_calib *cal, const im_cal_metrics *metrics,
+                                const uint8_t *computed, size_t P) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  for (size_t q = 0; q < Q; q++) {
+    size_t worst = S;
+    int64_t n_obs = 0;
+    for (size_t i = 0; i < S; i++) {
+      if (!computed[i]) continue;
+      n_obs += metrics[i * Q + q].n_obs;
+      if (worst == S || metrics[i * Q + q].n_portfolios < metrics[worst * Q + q].n_portfolios) worst = i;
+    }
+    if (worst == S) continue;
+    const int64_t k = metrics[worst * Q + q].n_portfolios;
+    char l[96];
+    im_calib_model_label(&cal->sets[worst], l, sizeof l);
+    if (n_obs == 0)
+      fprintf(stderr,
+              "imvar calibrate: warning: period '%s': no set has a margin on any of its days for "
+              "any of the %zu portfolios (no price data, or windows longer than the history "
+              "before it); its metrics are empty\n",
+              cal->periods[q].name, P);
+    else if ((size_t)k * 2 < P)
+      fprintf(stderr,
+              "imvar calibrate: warning: period '%s': set %zu (%s) has a margin for only %lld of "
+              "the %zu portfolios (the others have no price data there or a window not yet "
+              "filled); its metrics describe those %lld\n",
+              cal->periods[q].name, worst, l, (long long)k, P, (long long)k);
+  }
+}
+
 /* Rank 0: the configuration, and unless merging, the market and portfolios,
  * every parameter set checked against them. */
 static im_status load(const char *cfg_path, const char *out, const im_opt_list *sets, int merge,
@@ -276,6 +312,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
       st = im_par_calibrate(comm, &job, &cal, (size_t)chunk, (size_t)n_chunks, progress,
                             &stop_requested, &interrupted, metrics, &err);
     for (size_t i = 0; i < S && !st && rank == 0; i++) computed[i] = (long)(i % (size_t)n_chunks) == chunk;
+    if (!st && !interrupted && rank == 0) warn_sparse_periods(&cal, metrics, computed, job.book.n_port);
   }
   if (!st && interrupted) {
     if (rank == 0) fprintf(stderr, "imvar calibrate: interrupted by a signal; nothing written (run it again)\n");
