@@ -87,6 +87,18 @@ static im_status load(const char *cfg_path, const char *out, char **sets, size_t
   return IM_OK;
 }
 
+/* Rank 0: the output's lock (a second run with the same output is refused
+ * before it touches anything; a stale lock of a dead process on this host is
+ * taken over with a warning, so --resume after kill -9 needs no hand work). */
+static im_status take_lock(const char *output, const char *created, int *locked, im_err *err) {
+  const int r = im_output_lock(output, created, err->msg, sizeof err->msg);
+  if (r < 0) return IM_EIO;
+  if (r > 0) fprintf(stderr, "imvar backtest: warning: %s\n", err->msg);
+  err->msg[0] = '\0';
+  *locked = 1;
+  return IM_OK;
+}
+
 /* Set by SIGTERM (what Slurm sends at a time limit or preemption) and SIGINT:
  * finish the current tile, record it, stop. */
 static volatile sig_atomic_t stop_requested;
@@ -183,16 +195,19 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   char created[32] = "", partial[IM_PATH_LEN + 16] = "";
   im_status st = IM_OK;
   double t_load = MPI_Wtime();
+  int locked = 0;
   if (rank == 0) {
     st = load(cfg_path, out, sets.v, sets.n, &job, &err);
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     snprintf(partial, sizeof partial, "%s.partial", job.cfg.output);
+    if (!st) st = take_lock(job.cfg.output, created, &locked, &err);
     if (!st && resume && access(partial, F_OK) != 0) {
       fprintf(stderr, "imvar backtest: --resume: no %s, starting afresh\n", partial);
       resume = 0;
     }
     if (!st) st = check_space(&job, partial, resume, &err);
+    if (st && locked) im_output_unlock(job.cfg.output);
   }
   t_load = MPI_Wtime() - t_load;
   im_opts_free(&spec);
@@ -226,6 +241,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
     /* No half-written output: a failed fresh run leaves nothing; a failed
      * resume keeps the checkpoint it was given. */
     if (st && !resume) remove(partial);
+    if (locked) im_output_unlock(job.cfg.output);
   }
   im_report_collective(comm, st, &err);
   st = im_bcast_status(comm, st);

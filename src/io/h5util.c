@@ -1,5 +1,8 @@
 #include "h5util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +158,84 @@ herr_t im_h5_attr_provenance(hid_t file, const char *format, long format_version
   e |= im_h5_attr_str(file, "imvar_version", IMVAR_VERSION);
   e |= im_h5_attr_str(file, "git_revision", IMVAR_GIT_REV);
   return e < 0 ? -1 : 0;
+}
+
+/* The lock file's holder. */
+typedef struct {
+  long pid;
+  char host[256], started[64];
+} lock_holder;
+
+static void lock_name(const char *output, char *out, size_t len) { snprintf(out, len, "%s.lock", output); }
+
+static int lock_read(const char *lock, lock_holder *h) {
+  FILE *f = fopen(lock, "r");
+  if (!f) return -1;
+  int n = fscanf(f, "pid %ld host %255s started %63s", &h->pid, h->host, h->started);
+  fclose(f);
+  return n == 3 && h->pid > 0 ? 0 : -1;
+}
+
+/* Whether the holder is certainly gone: on this host, and no process has its
+ * pid (EPERM: one does, of another user). Another host's cannot be told. */
+static int lock_stale(const lock_holder *h) {
+  char me[256] = "";
+  gethostname(me, sizeof me - 1);
+  return strcmp(me, h->host) == 0 && kill((pid_t)h->pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Creates the lock exclusively with this process as holder: 0, or errno. */
+static int lock_create(const char *lock, const char *started) {
+  int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) return errno;
+  char host[256] = "", line[400];
+  gethostname(host, sizeof host - 1);
+  int n = snprintf(line, sizeof line, "pid %ld host %s started %s\n", (long)getpid(),
+                   host[0] ? host : "unknown", started);
+  int e = write(fd, line, (size_t)n) == n ? 0 : errno ? errno : EIO;
+  if (close(fd) != 0 && !e) e = errno;
+  if (e) unlink(lock);
+  return e;
+}
+
+int im_output_lock(const char *output, const char *started, char *msg, size_t len) {
+  char lock[4200];
+  lock_name(output, lock, sizeof lock);
+  int took_over = 0;
+  for (;;) {
+    int e = lock_create(lock, started);
+    if (!e) return took_over;
+    if (e != EEXIST) {
+      snprintf(msg, len, "%s: cannot create the lock file %s: %s", output, lock, strerror(e));
+      return -1;
+    }
+    lock_holder h;
+    if (lock_read(lock, &h) != 0) {
+      snprintf(msg, len,
+               "%s: locked by another run (%s exists but does not name it); if no run writes %s, "
+               "remove %s",
+               output, lock, output, lock);
+      return -1;
+    }
+    if (took_over || !lock_stale(&h)) {
+      snprintf(msg, len,
+               "%s: another imvar run is writing it (pid %ld on host %s, started %s; lock file "
+               "%s): wait for it to end or choose another output. If that run is no longer "
+               "running, remove %s",
+               output, h.pid, h.host, h.started, lock, lock);
+      return -1;
+    }
+    snprintf(msg, len,
+             "%s: removed the stale lock %s of pid %ld on this host (started %s), which no longer "
+             "runs",
+             output, lock, h.pid, h.started);
+    unlink(lock);
+    took_over = 1;
+  }
+}
+
+void im_output_unlock(const char *output) {
+  char lock[4200];
+  lock_name(output, lock, sizeof lock);
+  unlink(lock);
 }

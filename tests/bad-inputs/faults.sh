@@ -113,8 +113,9 @@ kill_rank() {
   fi
   rc=0
   mpirun -n 2 "$imvar" backtest -q -c k.yaml -o "$name.h5" --resume >/dev/null 2>"$name.res" || rc=$?
-  if [ "$rc" = 0 ] && "$compare" ref.h5 "$name.h5" >/dev/null && [ ! -e "$name.h5.partial" ]; then
-    ok "  resumed at 2 ranks: identical to the uninterrupted run"
+  if [ "$rc" = 0 ] && "$compare" ref.h5 "$name.h5" >/dev/null && [ ! -e "$name.h5.partial" ] &&
+    [ ! -e "$name.h5.lock" ]; then
+    ok "  resumed at 2 ranks: identical to the uninterrupted run, no lock left$(grep -q 'removed the stale lock' "$name.res" && echo ' (stale lock taken over)')"
   else
     bad "  resume after killing rank $rank: exit $rc" "$name.res"
   fi
@@ -141,6 +142,34 @@ if wait_until "[ -f st.h5.partial ] && [ \$(done_tiles st.h5.partial) -ge 30 ]" 
     "$compare" ref.h5 st.h5 >/dev/null && ok "  resumed at 3 ranks: identical" || bad "  resume after SIGTERM" st.res
 else
   bad "SIGTERM to mpirun: the run ended before 30 tiles" st.err
+  wait $mp
+fi
+
+# Two runs with the same -o at once: the second (a shorter run that would
+# finish first) is refused with a message naming the first, plain or with
+# --resume, and touches nothing; the first ends with its own results.
+mpirun -n 2 "$imvar" backtest -q -c k.yaml -o same.h5 >/dev/null 2>same1.err &
+mp=$!
+if wait_until "[ -f same.h5.partial ] && [ \$(done_tiles same.h5.partial) -ge 10 ]" $mp; then
+  why=""
+  for extra in "" --resume; do
+    rc=0
+    # shellcheck disable=SC2086
+    "$imvar" backtest -q -c k.yaml --set end=2019-06-30 -o same.h5 $extra >/dev/null 2>same2.err || rc=$?
+    [ "$rc" = 1 ] && grep -q "same.h5: another imvar run is writing it (pid [0-9]* on host" same2.err ||
+      why="$why; second run ${extra:-plain}: exit $rc, message: $(head -c 300 same2.err)"
+  done
+  rc=0
+  wait $mp || rc=$?
+  [ "$rc" = 0 ] && "$compare" ref.h5 same.h5 >/dev/null || why="$why; first run: exit $rc or results not its own"
+  [ ! -e same.h5.lock ] && [ ! -e same.h5.partial ] || why="$why; lock or checkpoint left behind"
+  if [ -z "$why" ]; then
+    ok "same -o twice: second run refused (exit 1, $(grep -o 'another imvar run is writing it ([^;]*' same2.err)), first run's results its own"
+  else
+    bad "same -o twice: ${why#; }" same2.err
+  fi
+else
+  bad "same -o twice: the first run ended before 10 tiles" same1.err
   wait $mp
 fi
 
