@@ -1,4 +1,3 @@
-#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,17 +30,9 @@ static const char about[] =
     "Every key is documented in data/configs/calibrate.yaml.\n";
 
 static const char epilog[] =
-    "SIGTERM or SIGINT stops every rank after its current item: nothing is written,\n"
-    "exit 75 (run it again; jobs/calibrate.sbatch requeues itself).\n";
-
-/* Set by SIGTERM (Slurm's --signal before the time limit, preemption) and
- * SIGINT: stop after the current item, write nothing, exit 75. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
+    "SIGTERM, SIGINT, SIGUSR1 or SIGUSR2 stops every rank after its current item: nothing\n"
+    "is written, exit 75 (run it again; jobs/calibrate.sbatch requeues itself). Under Open\n"
+    "MPI's mpirun send SIGUSR1 to mpirun: signalled with SIGTERM, mpirun itself exits 1.\n";
 
 /* Rank 0, once every set's metrics are known: ranking, frontier,
  * sensitivities, the file, the recommended configuration, the table. */
@@ -266,8 +257,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     im_opts_free(&spec);
     return rc;
   }
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  im_catch_stop_signals();
   im_err err = {""};
   im_job job;
   im_calib cal;
@@ -310,7 +300,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     if (!st) st = im_par_agree(comm, IM_MPI(&err, MPI_Bcast, (&progress, 1, MPI_INT, 0, comm)));
     if (!st)
       st = im_par_calibrate(comm, &job, &cal, (size_t)chunk, (size_t)n_chunks, progress,
-                            &stop_requested, &interrupted, metrics, &err);
+                            &im_stop_requested, &interrupted, metrics, &err);
     for (size_t i = 0; i < S && !st && rank == 0; i++) computed[i] = (long)(i % (size_t)n_chunks) == chunk;
     if (!st && !interrupted && rank == 0) warn_sparse_periods(&cal, metrics, computed, job.book.n_port);
   }

@@ -124,26 +124,43 @@ kill_rank k1 1 tiles
 kill_rank k0 0 tiles
 kill_rank kv 2 validation
 
-# SIGTERM to mpirun itself (what a terminal's Ctrl-C or a batch system's
-# cancel does): non-zero, no final output, resumable.
-mpirun -n 3 "$imvar" backtest -q -c k.yaml -o st.h5 >/dev/null 2>st.err &
-mp=$!
-if wait_until "[ -f st.h5.partial ] && [ \$(done_tiles st.h5.partial) -ge 30 ]" $mp; then
-  t0=$SECONDS rc=0
-  kill -TERM $mp
-  wait $mp || rc=$?
-  took=$((SECONDS - t0))
-  if [ "$rc" != 0 ] && [ "$took" -le "$prompt" ] && [ ! -e st.h5 ] && [ -e st.h5.partial ]; then
-    ok "SIGTERM to mpirun: exit $rc after ${took} s, no st.h5, checkpoint kept"
-  else
-    bad "SIGTERM to mpirun: exit $rc after ${took} s" st.err
+# signal_stop NAME SIGNAL TARGET WANT: a 3-rank backtest to NAME.h5 gets SIGNAL
+# once 30 tiles are recorded, sent to TARGET: mpirun, or ranks (each rank, as
+# srun and Slurm's --signal do). mpirun must exit promptly with WANT ("non-zero":
+# any), leave no NAME.h5 and no lock, keep the checkpoint; --resume then
+# finishes identical to the uninterrupted run.
+signal_stop() {
+  local name=$1 sig=$2 target=$3 want=$4
+  mpirun -n 3 "$imvar" backtest -q -c k.yaml -o "$name.h5" >/dev/null 2>"$name.err" &
+  local mp=$!
+  if ! wait_until "[ -f $name.h5.partial ] && [ \$(done_tiles $name.h5.partial) -ge 30 ]" $mp; then
+    bad "$sig to $target: the run ended before 30 tiles" "$name.err"
+    wait $mp
+    return
   fi
-  mpirun -n 3 "$imvar" backtest -q -c k.yaml -o st.h5 --resume >/dev/null 2>st.res &&
-    "$compare" ref.h5 st.h5 >/dev/null && ok "  resumed at 3 ranks: identical" || bad "  resume after SIGTERM" st.res
-else
-  bad "SIGTERM to mpirun: the run ended before 30 tiles" st.err
-  wait $mp
-fi
+  local t0=$SECONDS rc=0 why=""
+  if [ "$target" = mpirun ]; then kill -"$sig" $mp; else kill -"$sig" $(pgrep -P $mp); fi
+  wait $mp || rc=$?
+  local took=$((SECONDS - t0))
+  if [ "$want" = non-zero ]; then [ "$rc" != 0 ] || why="exit 0"; else [ "$rc" = "$want" ] || why="exit $rc, expected $want"; fi
+  [ "$took" -le "$prompt" ] || why="$why; took ${took} s"
+  [ ! -e "$name.h5" ] && [ -e "$name.h5.partial" ] || why="$why; $name.h5 written or no checkpoint"
+  if [ -z "$why" ]; then
+    ok "$sig to $target: exit $rc after ${took} s, no $name.h5, checkpoint kept"
+  else
+    bad "$sig to $target: ${why#; }" "$name.err"
+  fi
+  mpirun -n 3 "$imvar" backtest -q -c k.yaml -o "$name.h5" --resume >/dev/null 2>"$name.res" &&
+    "$compare" ref.h5 "$name.h5" >/dev/null && [ ! -e "$name.h5.lock" ] &&
+    ok "  resumed at 3 ranks: identical" || bad "  resume after $sig to $target" "$name.res"
+}
+# SIGTERM or Ctrl-C to mpirun itself: a graceful stop, but Open MPI's mpirun
+# exits 1 whenever it is signalled so (its own status, whatever the ranks
+# return); SIGTERM to the ranks (srun, Slurm's --signal) and SIGUSR1 to
+# mpirun (which forwards it) give 75.
+signal_stop st TERM mpirun non-zero
+signal_stop sr TERM ranks 75
+signal_stop su USR1 mpirun 75
 
 # Two runs with the same -o at once: the second (a shorter run that would
 # finish first) is refused with a message naming the first, plain or with
