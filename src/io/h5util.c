@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 hid_t im_h5_str_type(size_t len) {
@@ -176,12 +177,34 @@ static int lock_read(const char *lock, lock_holder *h) {
   return n == 3 && h->pid > 0 ? 0 : -1;
 }
 
-/* Whether the holder is certainly gone: on this host, and no process has its
- * pid (EPERM: one does, of another user). Another host's cannot be told. */
+/* Whether process pid is gone: no such process (EPERM: there is one, of
+ * another user), or a zombie no one reaps (an orphaned rank in a container
+ * whose init does not reap). */
+static int pid_gone(long pid) {
+  if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
+  char path[64], state = '?';
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1) state = '?';
+    fclose(f);
+  }
+  return state == 'Z' || state == 'X';
+}
+
+/* Whether the holder is certainly gone: on this host (another host's cannot
+ * be told) and its process gone, waiting up to 3 s for it to go: mpirun can
+ * return while a rank it killed is still exiting, and a --resume started at
+ * once must not be refused. */
 static int lock_stale(const lock_holder *h) {
   char me[256] = "";
   gethostname(me, sizeof me - 1);
-  return strcmp(me, h->host) == 0 && kill((pid_t)h->pid, 0) != 0 && errno == ESRCH;
+  if (strcmp(me, h->host) != 0) return 0;
+  for (int i = 0; i < 30; i++) {
+    if (pid_gone(h->pid)) return 1;
+    nanosleep(&(struct timespec){0, 100000000}, NULL);
+  }
+  return 0;
 }
 
 /* Creates the lock exclusively with this process as holder: 0, or errno. */
