@@ -10,6 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Set once an H5Fclose failed (im_h5_fclose). */
+static int close_failed;
+
+herr_t im_h5_fclose(hid_t file) {
+  const herr_t r = H5Fclose(file);
+  if (r < 0) close_failed = 1;
+  return r;
+}
+
+int im_h5_close_failed(void) { return close_failed; }
+
 hid_t im_h5_str_type(size_t len) {
   hid_t t = H5Tcopy(H5T_C_S1);
   if (t < 0) return t;

@@ -40,6 +40,13 @@ void im_tmp_path(const char *path, long tag, char *out, size_t len);
  * or -1 with a sentence in msg. */
 int im_output_dir_ok(const char *path, char *msg, size_t len);
 
+/* H5Fclose, remembering a failure: HDF5 1.10 then leaves the file's ID
+ * pointing at freed memory, and its own shutdown (at MPI_Finalize or exit)
+ * crashes on it. im_h5_close_failed() says whether this process must leave
+ * without shutting HDF5 down. */
+herr_t im_h5_fclose(hid_t file);
+int im_h5_close_failed(void);
+
 /* The lock of an output being written, so that two runs with the same
  * output cannot rename each other's <output>.partial into place:
  * <output>.lock, created exclusively (O_CREAT | O_EXCL, which NFS v3+

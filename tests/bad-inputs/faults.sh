@@ -232,6 +232,29 @@ if mount -t tmpfs -o size=256k tmpfs full 2>/dev/null && mounts+=("$PWD/full") &
   check full-portfolios 1 "full/sub/p.csv.*disk full" full/sub "$imvar" portfolios generate --count 20000 \
     --seed 1 --market market.h5 -o full/sub/p.csv
   rm -rf full/sub full/filler
+  # The disk filling up while the backtest writes (room for it at the start,
+  # then a filler takes the rest): an error, then every HDF5 file closed or
+  # abandoned without a crash (was: segfault in HDF5's close at MPI_Finalize,
+  # exit 139), exit 1, no output, checkpoint or lock left.
+  mkdir -p fill
+  if mount -t tmpfs -o size=40m tmpfs fill 2>/dev/null && mounts+=("$PWD/fill"); then
+    for n in 1 2; do
+      rc=0
+      mpirun -n $n "$imvar" backtest -q -c k.yaml --set end=2019-12-31 -o fill/r.h5 >/dev/null 2>fill.err &
+      mp=$!
+      wait_until "[ -f fill/r.h5.partial ]" $mp
+      dd if=/dev/zero of=fill/filler bs=64k 2>/dev/null
+      wait $mp || rc=$?
+      rm -f fill/filler
+      left=$(find fill -mindepth 1 | head -3 | tr '\n' ' ')
+      if [ "$rc" = 1 ] && grep -q "imvar: error: fill/r.h5.partial" fill.err && [ -z "$left" ] &&
+        ! grep -qE 'Segmentation fault|signal [0-9]+|Process received signal' fill.err; then
+        ok "disk filled during a backtest at $n rank(s): exit 1, $(grep -m1 'imvar: error' fill.err)"
+      else
+        bad "disk filled during a backtest at $n rank(s): exit $rc, left: '$left'" fill.err
+      fi
+    done
+  fi
   check readonly-backtest-np3 1 "ro/r.h5: cannot write there" ro mpirun -n 3 "$imvar" backtest -q -c k.yaml -o ro/r.h5
   check readonly-import 1 "ro/m.h5: cannot write there" ro "$imvar" import -o ro/m.h5 "${all[@]}"
   check readonly-report 1 "ro/report.html: cannot write there" ro "$imvar" report small.h5 -o ro/report.html
