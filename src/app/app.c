@@ -43,7 +43,20 @@ static void usage(FILE *f) {
   }
   fputs("\n'imvar <command> --help' describes each command. 'imvar --version' prints the version.\n"
         "Exit codes: 0 success, 1 I/O or system failure, 2 bad command line, 3 bad configuration\n"
-        "or input data, 75 backtest stopped by SIGTERM/SIGINT with a checkpoint (--resume).\n", f);
+        "or input data, 75 backtest or calibrate stopped by SIGTERM/SIGINT/SIGUSR1/SIGUSR2\n"
+        "(backtest: with a checkpoint, --resume).\n", f);
+}
+
+volatile sig_atomic_t im_stop_requested;
+
+static void on_stop_signal(int sig) {
+  (void)sig;
+  im_stop_requested = 1;
+}
+
+void im_catch_stop_signals(void) {
+  const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], on_stop_signal);
 }
 
 int im_exit_code(im_status st) {

@@ -4,6 +4,7 @@
 #define IM_APP_H
 
 #include <mpi.h>
+#include <signal.h>
 
 #include "im_status.h"
 
@@ -16,6 +17,15 @@ enum {
 };
 
 int im_run(int argc, char **argv, MPI_Comm comm);
+
+/* Set by a stop signal once im_catch_stop_signals ran: backtest and calibrate
+ * stop every rank after its current item and exit 75. */
+extern volatile sig_atomic_t im_stop_requested;
+/* SIGTERM (srun's and Slurm's --signal), SIGINT (Ctrl-C), and SIGUSR1 and
+ * SIGUSR2, which Open MPI's mpirun forwards to the ranks: Open MPI's mpirun
+ * exits 1 whenever it is itself sent SIGTERM or SIGINT (whatever the ranks
+ * return), so under mpirun `kill -USR1 <mpirun>` is the stop that gives 75. */
+void im_catch_stop_signals(void);
 
 int im_cmd_import(int argc, char **argv, MPI_Comm comm);
 int im_cmd_backtest(int argc, char **argv, MPI_Comm comm);

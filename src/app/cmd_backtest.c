@@ -1,4 +1,3 @@
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <stdio.h>
@@ -25,10 +24,13 @@ static const char about[] =
     "ranks; results are written with parallel HDF5 to <output>.partial as they finish, with\n"
     "a record of the finished tiles; then validated (the battery of imvar validate per\n"
     "portfolio, its summary per model) and renamed to the output, and the validation table\n"
-    "with each model's verdict is printed. On an error no output is left. On SIGTERM or\n"
-    "SIGINT every rank finishes its current tile, the checkpoint is kept and the exit code\n"
-    "is 75: the same command with --resume computes only the missing tiles (also after\n"
-    "kill -9), and the final data are byte-identical to an uninterrupted run's.\n";
+    "with each model's verdict is printed. On an error no output is left. On SIGTERM,\n"
+    "SIGINT, SIGUSR1 or SIGUSR2 every rank finishes its current tile, the checkpoint is kept\n"
+    "and the exit code is 75: the same command with --resume computes only the missing\n"
+    "tiles (also after kill -9), and the final data are byte-identical to an uninterrupted\n"
+    "run's. Under Open MPI's mpirun send SIGUSR1 to mpirun (it forwards it): signalled\n"
+    "with SIGTERM or Ctrl-C, mpirun itself exits 1 whatever the ranks return. While it\n"
+    "runs, <output>.lock (pid, host, start) refuses a second run with the same output.\n";
 
 /* Parallel HDF5 cannot recover from a write that fails on some ranks only: a
  * disk filling up while the results file is laid out or validated leaves the
@@ -87,13 +89,16 @@ static im_status load(const char *cfg_path, const char *out, char **sets, size_t
   return IM_OK;
 }
 
-/* Set by SIGTERM (what Slurm sends at a time limit or preemption) and SIGINT:
- * finish the current tile, record it, stop. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
+/* Rank 0: the output's lock (a second run with the same output is refused
+ * before it touches anything; a stale lock of a dead process on this host is
+ * taken over with a warning, so --resume after kill -9 needs no hand work). */
+static im_status take_lock(const char *output, const char *created, int *locked, im_err *err) {
+  const int r = im_output_lock(output, created, err->msg, sizeof err->msg);
+  if (r < 0) return IM_EIO;
+  if (r > 0) fprintf(stderr, "imvar backtest: warning: %s\n", err->msg);
+  err->msg[0] = '\0';
+  *locked = 1;
+  return IM_OK;
 }
 
 /* One "min/mean/max" line across ranks for each timed phase. */
@@ -174,8 +179,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
     im_opts_free(&spec);
     return rc;
   }
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  im_catch_stop_signals();
 
   im_err err = {""};
   im_job job;
@@ -183,16 +187,19 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   char created[32] = "", partial[IM_PATH_LEN + 16] = "";
   im_status st = IM_OK;
   double t_load = MPI_Wtime();
+  int locked = 0;
   if (rank == 0) {
     st = load(cfg_path, out, sets.v, sets.n, &job, &err);
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     snprintf(partial, sizeof partial, "%s.partial", job.cfg.output);
+    if (!st) st = take_lock(job.cfg.output, created, &locked, &err);
     if (!st && resume && access(partial, F_OK) != 0) {
       fprintf(stderr, "imvar backtest: --resume: no %s, starting afresh\n", partial);
       resume = 0;
     }
     if (!st) st = check_space(&job, partial, resume, &err);
+    if (st && locked) im_output_unlock(job.cfg.output);
   }
   t_load = MPI_Wtime() - t_load;
   im_opts_free(&spec);
@@ -214,7 +221,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
   if (!st && rank == 0) print_plan(&job, size, resume);
   im_par_stats ps;
   memset(&ps, 0, sizeof ps);
-  im_par_opts po = {.resume = resume, .progress = progress && rank == 0, .stop = &stop_requested};
+  im_par_opts po = {.resume = resume, .progress = progress && rank == 0, .stop = &im_stop_requested};
   if (!st) st = im_par_backtest(comm, &job, created, partial, &po, &ps, &err);
   double t_val = MPI_Wtime();
   if (!st && !ps.interrupted) st = im_par_validate(comm, partial, &err);
@@ -226,6 +233,7 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
     /* No half-written output: a failed fresh run leaves nothing; a failed
      * resume keeps the checkpoint it was given. */
     if (st && !resume) remove(partial);
+    if (locked) im_output_unlock(job.cfg.output);
   }
   im_report_collective(comm, st, &err);
   st = im_bcast_status(comm, st);

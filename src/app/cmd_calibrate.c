@@ -1,4 +1,3 @@
-#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,17 +30,9 @@ static const char about[] =
     "Every key is documented in data/configs/calibrate.yaml.\n";
 
 static const char epilog[] =
-    "SIGTERM or SIGINT stops every rank after its current item: nothing is written,\n"
-    "exit 75 (run it again; jobs/calibrate.sbatch requeues itself).\n";
-
-/* Set by SIGTERM (Slurm's --signal before the time limit, preemption) and
- * SIGINT: stop after the current item, write nothing, exit 75. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
+    "SIGTERM, SIGINT, SIGUSR1 or SIGUSR2 stops every rank after its current item: nothing\n"
+    "is written, exit 75 (run it again; jobs/calibrate.sbatch requeues itself). Under Open\n"
+    "MPI's mpirun send SIGUSR1 to mpirun: signalled with SIGTERM, mpirun itself exits 1.\n";
 
 /* Rank 0, once every set's metrics are known: ranking, frontier,
  * sensitivities, the file, the recommended configuration, the table. */
@@ -94,6 +85,74 @@ static im_status finish(const char *out, const im_config *cfg, const im_calib *c
   return st;
 }
 
+/* A period's end for a message: its date, or how it is open. */
+static void bound_text(int32_t day, const char *open, char out[16]) {
+  if (day == INT32_MIN || day == INT32_MAX) snprintf(out, 16, "%s", open);
+  else im_date_format(day, out);
+}
+
+/* Rank 0: every period holds at least one of the run's dates. A period
+ * outside them is an error, not a skipped period: its row in calibration.h5
+ * would be empty metrics that read like a result, and such a period is most
+ * often a typo or the wrong market file. */
+static im_status check_periods(const char *cfg_path, const im_job *job, const im_calib *cal,
+                               im_err *err) {
+  const int64_t lo = job->mkt.day0 + (int64_t)job->d0, hi = job->mkt.day0 + (int64_t)job->d1 - 1;
+  for (size_t q = 0; q < cal->n_periods; q++) {
+    const im_period *p = &cal->periods[q];
+    if ((p->start_day == INT32_MIN || p->start_day <= hi) && (p->end_day == INT32_MAX || p->end_day >= lo))
+      continue;
+    char s[16], e[16], a[16], b[16], m0[16], m1[16];
+    bound_text(p->start_day, "open", s);
+    bound_text(p->end_day, "open", e);
+    im_date_format((int32_t)lo, a);
+    im_date_format((int32_t)hi, b);
+    im_date_format((int32_t)job->mkt.day0, m0);
+    im_date_format((int32_t)(job->mkt.day0 + (int64_t)job->mkt.n_days - 1), m1);
+    return im_err_set(err, IM_EINVAL,
+                      "%s: calibrate period '%s' (%s .. %s) has no date in the run's dates %s .. %s "
+                      "(the market file %s covers %s .. %s)",
+                      cfg_path, p->name, s, e, a, b, job->cfg.market, m0, m1);
+  }
+  return IM_OK;
+}
+
+/* Rank 0, after the sweep: a warning per period where no computed set has a
+ * margin on any day, or where a set has one for fewer than half the
+ * portfolios (the others have no price data there, or their window is not
+ * yet filled): the metrics then describe few or no portfolios. Warnings, not
+ * errors: the figures are right for what was observed, and a test period may
+ * legitimately be short. */
+static void warn_sparse_periods(const im_calib *cal, const im_cal_metrics *metrics,
+                                const uint8_t *computed, size_t P) {
+  const size_t S = cal->n_sets, Q = cal->n_periods;
+  for (size_t q = 0; q < Q; q++) {
+    size_t worst = S;
+    int64_t n_obs = 0;
+    for (size_t i = 0; i < S; i++) {
+      if (!computed[i]) continue;
+      n_obs += metrics[i * Q + q].n_obs;
+      if (worst == S || metrics[i * Q + q].n_portfolios < metrics[worst * Q + q].n_portfolios) worst = i;
+    }
+    if (worst == S) continue;
+    const int64_t k = metrics[worst * Q + q].n_portfolios;
+    char l[96];
+    im_calib_model_label(&cal->sets[worst], l, sizeof l);
+    if (n_obs == 0)
+      fprintf(stderr,
+              "imvar calibrate: warning: period '%s': no set has a margin on any of its days for "
+              "any of the %zu portfolios (no price data, or windows longer than the history "
+              "before it); its metrics are empty\n",
+              cal->periods[q].name, P);
+    else if ((size_t)k * 2 < P)
+      fprintf(stderr,
+              "imvar calibrate: warning: period '%s': set %zu (%s) has a margin for only %lld of "
+              "the %zu portfolios (the others have no price data there or a window not yet "
+              "filled); its metrics describe those %lld\n",
+              cal->periods[q].name, worst, l, (long long)k, P, (long long)k);
+  }
+}
+
 /* Rank 0: the configuration, and unless merging, the market and portfolios,
  * every parameter set checked against them. */
 static im_status load(const char *cfg_path, const char *out, const im_opt_list *sets, int merge,
@@ -106,6 +165,7 @@ static im_status load(const char *cfg_path, const char *out, const im_opt_list *
       st = im_err_set(err, IM_EINVAL, "-o: '%s' is the %s file; it would be overwritten",
                       out, im_same_file(out, cfg_path) ? "configuration" : input[i][1]);
   if (!st && !merge) st = im_app_load_inputs(cfg_path, job, err);
+  if (!st && !merge) st = check_periods(cfg_path, job, cal, err);
   for (size_t i = 0; i < cal->n_sets && !st && !merge; i++) {
     im_err e;
     char l[96];
@@ -197,8 +257,7 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     im_opts_free(&spec);
     return rc;
   }
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  im_catch_stop_signals();
   im_err err = {""};
   im_job job;
   im_calib cal;
@@ -241,8 +300,9 @@ int im_cmd_calibrate(int argc, char **argv, MPI_Comm comm) {
     if (!st) st = im_par_agree(comm, IM_MPI(&err, MPI_Bcast, (&progress, 1, MPI_INT, 0, comm)));
     if (!st)
       st = im_par_calibrate(comm, &job, &cal, (size_t)chunk, (size_t)n_chunks, progress,
-                            &stop_requested, &interrupted, metrics, &err);
+                            &im_stop_requested, &interrupted, metrics, &err);
     for (size_t i = 0; i < S && !st && rank == 0; i++) computed[i] = (long)(i % (size_t)n_chunks) == chunk;
+    if (!st && !interrupted && rank == 0) warn_sparse_periods(&cal, metrics, computed, job.book.n_port);
   }
   if (!st && interrupted) {
     if (rank == 0) fprintf(stderr, "imvar calibrate: interrupted by a signal; nothing written (run it again)\n");

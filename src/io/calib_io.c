@@ -184,7 +184,7 @@ im_status im_calib_write(const char *path, const im_calib_file *f, im_err *err) 
     H5Tclose(tp);
     H5Tclose(tm);
     H5Tclose(tz);
-    if (H5Fclose(file) < 0 || e < 0)
+    if (im_h5_fclose(file) < 0 || e < 0)
       st = im_err_set(err, IM_EIO, "%s: writing the calibration file failed (disk full?)", path);
   }
   if (!st && rename(tmp, path) != 0)

@@ -1,10 +1,25 @@
 #include "h5util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Set once an H5Fclose failed (im_h5_fclose). */
+static int close_failed;
+
+herr_t im_h5_fclose(hid_t file) {
+  const herr_t r = H5Fclose(file);
+  if (r < 0) close_failed = 1;
+  return r;
+}
+
+int im_h5_close_failed(void) { return close_failed; }
 
 hid_t im_h5_str_type(size_t len) {
   hid_t t = H5Tcopy(H5T_C_S1);
@@ -155,4 +170,106 @@ herr_t im_h5_attr_provenance(hid_t file, const char *format, long format_version
   e |= im_h5_attr_str(file, "imvar_version", IMVAR_VERSION);
   e |= im_h5_attr_str(file, "git_revision", IMVAR_GIT_REV);
   return e < 0 ? -1 : 0;
+}
+
+/* The lock file's holder. */
+typedef struct {
+  long pid;
+  char host[256], started[64];
+} lock_holder;
+
+static void lock_name(const char *output, char *out, size_t len) { snprintf(out, len, "%s.lock", output); }
+
+static int lock_read(const char *lock, lock_holder *h) {
+  FILE *f = fopen(lock, "r");
+  if (!f) return -1;
+  int n = fscanf(f, "pid %ld host %255s started %63s", &h->pid, h->host, h->started);
+  fclose(f);
+  return n == 3 && h->pid > 0 ? 0 : -1;
+}
+
+/* Whether process pid is gone: no such process (EPERM: there is one, of
+ * another user), or a zombie no one reaps (an orphaned rank in a container
+ * whose init does not reap). */
+static int pid_gone(long pid) {
+  if (kill((pid_t)pid, 0) != 0) return errno == ESRCH;
+  char path[64], state = '?';
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1) state = '?';
+    fclose(f);
+  }
+  return state == 'Z' || state == 'X';
+}
+
+/* Whether the holder is certainly gone: on this host (another host's cannot
+ * be told) and its process gone, waiting up to 3 s for it to go: mpirun can
+ * return while a rank it killed is still exiting, and a --resume started at
+ * once must not be refused. */
+static int lock_stale(const lock_holder *h) {
+  char me[256] = "";
+  gethostname(me, sizeof me - 1);
+  if (strcmp(me, h->host) != 0) return 0;
+  for (int i = 0; i < 30; i++) {
+    if (pid_gone(h->pid)) return 1;
+    nanosleep(&(struct timespec){0, 100000000}, NULL);
+  }
+  return 0;
+}
+
+/* Creates the lock exclusively with this process as holder: 0, or errno. */
+static int lock_create(const char *lock, const char *started) {
+  int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) return errno;
+  char host[256] = "", line[400];
+  gethostname(host, sizeof host - 1);
+  int n = snprintf(line, sizeof line, "pid %ld host %s started %s\n", (long)getpid(),
+                   host[0] ? host : "unknown", started);
+  int e = write(fd, line, (size_t)n) == n ? 0 : errno ? errno : EIO;
+  if (close(fd) != 0 && !e) e = errno;
+  if (e) unlink(lock);
+  return e;
+}
+
+int im_output_lock(const char *output, const char *started, char *msg, size_t len) {
+  char lock[4200];
+  lock_name(output, lock, sizeof lock);
+  int took_over = 0;
+  for (;;) {
+    int e = lock_create(lock, started);
+    if (!e) return took_over;
+    if (e != EEXIST) {
+      snprintf(msg, len, "%s: cannot create the lock file %s: %s", output, lock, strerror(e));
+      return -1;
+    }
+    lock_holder h;
+    if (lock_read(lock, &h) != 0) {
+      snprintf(msg, len,
+               "%s: locked by another run (%s exists but does not name it); if no run writes %s, "
+               "remove %s",
+               output, lock, output, lock);
+      return -1;
+    }
+    if (took_over || !lock_stale(&h)) {
+      snprintf(msg, len,
+               "%s: another imvar run is writing it (pid %ld on host %s, started %s; lock file "
+               "%s): wait for it to end or choose another output. If that run is no longer "
+               "running, remove %s",
+               output, h.pid, h.host, h.started, lock, lock);
+      return -1;
+    }
+    snprintf(msg, len,
+             "%s: removed the stale lock %s of pid %ld on this host (started %s), which no longer "
+             "runs",
+             output, lock, h.pid, h.started);
+    unlink(lock);
+    took_over = 1;
+  }
+}
+
+void im_output_unlock(const char *output) {
+  char lock[4200];
+  lock_name(output, lock, sizeof lock);
+  unlink(lock);
 }

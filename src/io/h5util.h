@@ -40,6 +40,25 @@ void im_tmp_path(const char *path, long tag, char *out, size_t len);
  * or -1 with a sentence in msg. */
 int im_output_dir_ok(const char *path, char *msg, size_t len);
 
+/* H5Fclose, remembering a failure: HDF5 1.10 then leaves the file's ID
+ * pointing at freed memory, and its own shutdown (at MPI_Finalize or exit)
+ * crashes on it. im_h5_close_failed() says whether this process must leave
+ * without shutting HDF5 down. */
+herr_t im_h5_fclose(hid_t file);
+int im_h5_close_failed(void);
+
+/* The lock of an output being written, so that two runs with the same
+ * output cannot rename each other's <output>.partial into place:
+ * <output>.lock, created exclusively (O_CREAT | O_EXCL, which NFS v3+
+ * honours), holding "pid P host H started T". Returns 0 when taken; 1 when
+ * taken after removing a stale lock (one left on this host by a process that
+ * no longer runs, e.g. after kill -9), msg saying whose; -1 when another run
+ * holds it (or it cannot be created), msg naming that run and how to clear
+ * the lock should the run be gone. */
+int im_output_lock(const char *output, const char *started, char *msg, size_t len);
+/* Removes the lock taken by im_output_lock. */
+void im_output_unlock(const char *output);
+
 /* Whether a and b name the same existing file (an output that would
  * overwrite an input). */
 int im_same_file(const char *a, const char *b);

@@ -275,7 +275,7 @@ im_status im_results_create(MPI_Comm comm, const char *path, const im_results_me
       st = im_err_set(err, IM_EIO, "%s: flush failed (disk full?)", path);
   }
   if (st) {
-    if (r->file >= 0) H5Fclose(r->file);
+    if (r->file >= 0) im_h5_fclose(r->file);
     free_handle(r);
     return st;
   }
@@ -579,7 +579,7 @@ im_status im_results_close(im_results *r, im_err *err) {
   char path[4096];
   snprintf(path, sizeof path, "%s", r->path);
   free_handle(r);
-  if (H5Fclose(f) < 0) return im_err_set(err, IM_EIO, "%s: close failed (disk full?)", path);
+  if (im_h5_fclose(f) < 0) return im_err_set(err, IM_EIO, "%s: close failed (disk full?)", path);
   return IM_OK;
 }
 

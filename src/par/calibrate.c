@@ -55,15 +55,19 @@ im_status im_par_bcast_calib(MPI_Comm comm, im_calib *cal, im_err *err) {
   return im_par_agree(comm, st);
 }
 
-/* Market day range [a, b) of period p within the job's dates (a == b: none). */
+/* Market day range [a, b) of period p within the job's dates [d0, d1)
+ * (a == b: none). Both ends are clamped to the job's dates: a period wholly
+ * after them once gave a start past the market's end, and the sweep ran its
+ * tiles off the end of the price arrays. */
 static void period_days(const im_job *job, const im_period *p, size_t *a, size_t *b) {
-  const int64_t day0 = job->mkt.day0;
-  int64_t s = p->start_day == INT32_MIN ? day0 + (int64_t)job->d0 : p->start_day;
-  int64_t e = p->end_day == INT32_MAX ? day0 + (int64_t)job->d1 - 1 : p->end_day;
-  if (s < day0 + (int64_t)job->d0) s = day0 + (int64_t)job->d0;
-  if (e > day0 + (int64_t)job->d1 - 1) e = day0 + (int64_t)job->d1 - 1;
-  *a = (size_t)(s - day0);
-  *b = e >= s ? (size_t)(e - day0) + 1 : *a;
+  const int64_t lo = job->mkt.day0 + (int64_t)job->d0, hi = job->mkt.day0 + (int64_t)job->d1 - 1;
+  int64_t s = p->start_day == INT32_MIN ? lo : p->start_day;
+  int64_t e = p->end_day == INT32_MAX ? hi : p->end_day;
+  if (s < lo) s = lo;
+  if (s > hi + 1) s = hi + 1;
+  if (e > hi) e = hi;
+  *a = (size_t)(s - job->mkt.day0);
+  *b = e >= s ? (size_t)(e - job->mkt.day0) + 1 : *a;
 }
 
 /* Growable buffer of this rank's results: per item, its rows. */
@@ -394,16 +398,19 @@ static im_status gather_rows(MPI_Comm comm, const sweep *sw, int rank, int size,
 }
 
 /* The sweep's dates: the union of the periods within the job's (pa, pz per
- * period). */
+ * period). Every period must hold a date (the caller checks it with the
+ * configuration's name; this is the sweep's own guard). */
 static im_status sweep_dates(const im_job *job, const im_calib *cal, sweep *sw, im_err *err) {
   sw->e0 = job->d1;
   sw->e1 = job->d0;
   for (size_t q = 0; q < cal->n_periods; q++) {
     period_days(job, &cal->periods[q], &sw->pa[q], &sw->pz[q]);
-    if (sw->pa[q] < sw->pz[q] && sw->pa[q] < sw->e0) sw->e0 = sw->pa[q];
+    if (sw->pa[q] >= sw->pz[q])
+      return im_err_set(err, IM_EINVAL, "calibrate: period '%s' selects no backtest date",
+                        cal->periods[q].name);
+    if (sw->pa[q] < sw->e0) sw->e0 = sw->pa[q];
     if (sw->pz[q] > sw->e1) sw->e1 = sw->pz[q];
   }
-  if (sw->e0 >= sw->e1) return im_err_set(err, IM_EINVAL, "calibrate: the periods select no backtest date");
   return IM_OK;
 }
 

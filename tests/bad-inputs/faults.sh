@@ -113,8 +113,9 @@ kill_rank() {
   fi
   rc=0
   mpirun -n 2 "$imvar" backtest -q -c k.yaml -o "$name.h5" --resume >/dev/null 2>"$name.res" || rc=$?
-  if [ "$rc" = 0 ] && "$compare" ref.h5 "$name.h5" >/dev/null && [ ! -e "$name.h5.partial" ]; then
-    ok "  resumed at 2 ranks: identical to the uninterrupted run"
+  if [ "$rc" = 0 ] && "$compare" ref.h5 "$name.h5" >/dev/null && [ ! -e "$name.h5.partial" ] &&
+    [ ! -e "$name.h5.lock" ]; then
+    ok "  resumed at 2 ranks: identical to the uninterrupted run, no lock left$(grep -q 'removed the stale lock' "$name.res" && echo ' (stale lock taken over)')"
   else
     bad "  resume after killing rank $rank: exit $rc" "$name.res"
   fi
@@ -123,24 +124,69 @@ kill_rank k1 1 tiles
 kill_rank k0 0 tiles
 kill_rank kv 2 validation
 
-# SIGTERM to mpirun itself (what a terminal's Ctrl-C or a batch system's
-# cancel does): non-zero, no final output, resumable.
-mpirun -n 3 "$imvar" backtest -q -c k.yaml -o st.h5 >/dev/null 2>st.err &
-mp=$!
-if wait_until "[ -f st.h5.partial ] && [ \$(done_tiles st.h5.partial) -ge 30 ]" $mp; then
-  t0=$SECONDS rc=0
-  kill -TERM $mp
-  wait $mp || rc=$?
-  took=$((SECONDS - t0))
-  if [ "$rc" != 0 ] && [ "$took" -le "$prompt" ] && [ ! -e st.h5 ] && [ -e st.h5.partial ]; then
-    ok "SIGTERM to mpirun: exit $rc after ${took} s, no st.h5, checkpoint kept"
-  else
-    bad "SIGTERM to mpirun: exit $rc after ${took} s" st.err
+# signal_stop NAME SIGNAL TARGET WANT: a 3-rank backtest to NAME.h5 gets SIGNAL
+# once 30 tiles are recorded, sent to TARGET: mpirun, or ranks (each rank, as
+# srun and Slurm's --signal do). mpirun must exit promptly with WANT ("non-zero":
+# any), leave no NAME.h5 and no lock, keep the checkpoint; --resume then
+# finishes identical to the uninterrupted run.
+signal_stop() {
+  local name=$1 sig=$2 target=$3 want=$4
+  mpirun -n 3 "$imvar" backtest -q -c k.yaml -o "$name.h5" >/dev/null 2>"$name.err" &
+  local mp=$!
+  if ! wait_until "[ -f $name.h5.partial ] && [ \$(done_tiles $name.h5.partial) -ge 30 ]" $mp; then
+    bad "$sig to $target: the run ended before 30 tiles" "$name.err"
+    wait $mp
+    return
   fi
-  mpirun -n 3 "$imvar" backtest -q -c k.yaml -o st.h5 --resume >/dev/null 2>st.res &&
-    "$compare" ref.h5 st.h5 >/dev/null && ok "  resumed at 3 ranks: identical" || bad "  resume after SIGTERM" st.res
+  local t0=$SECONDS rc=0 why=""
+  if [ "$target" = mpirun ]; then kill -"$sig" $mp; else kill -"$sig" $(pgrep -P $mp); fi
+  wait $mp || rc=$?
+  local took=$((SECONDS - t0))
+  if [ "$want" = non-zero ]; then [ "$rc" != 0 ] || why="exit 0"; else [ "$rc" = "$want" ] || why="exit $rc, expected $want"; fi
+  [ "$took" -le "$prompt" ] || why="$why; took ${took} s"
+  [ ! -e "$name.h5" ] && [ -e "$name.h5.partial" ] || why="$why; $name.h5 written or no checkpoint"
+  if [ -z "$why" ]; then
+    ok "$sig to $target: exit $rc after ${took} s, no $name.h5, checkpoint kept"
+  else
+    bad "$sig to $target: ${why#; }" "$name.err"
+  fi
+  mpirun -n 3 "$imvar" backtest -q -c k.yaml -o "$name.h5" --resume >/dev/null 2>"$name.res" &&
+    "$compare" ref.h5 "$name.h5" >/dev/null && [ ! -e "$name.h5.lock" ] &&
+    ok "  resumed at 3 ranks: identical" || bad "  resume after $sig to $target" "$name.res"
+}
+# SIGTERM or Ctrl-C to mpirun itself: a graceful stop, but Open MPI's mpirun
+# exits 1 whenever it is signalled so (its own status, whatever the ranks
+# return); SIGTERM to the ranks (srun, Slurm's --signal) and SIGUSR1 to
+# mpirun (which forwards it) give 75.
+signal_stop st TERM mpirun non-zero
+signal_stop sr TERM ranks 75
+signal_stop su USR1 mpirun 75
+
+# Two runs with the same -o at once: the second (a shorter run that would
+# finish first) is refused with a message naming the first, plain or with
+# --resume, and touches nothing; the first ends with its own results.
+mpirun -n 2 "$imvar" backtest -q -c k.yaml -o same.h5 >/dev/null 2>same1.err &
+mp=$!
+if wait_until "[ -f same.h5.partial ] && [ \$(done_tiles same.h5.partial) -ge 10 ]" $mp; then
+  why=""
+  for extra in "" --resume; do
+    rc=0
+    # shellcheck disable=SC2086
+    "$imvar" backtest -q -c k.yaml --set end=2019-06-30 -o same.h5 $extra >/dev/null 2>same2.err || rc=$?
+    [ "$rc" = 1 ] && grep -q "same.h5: another imvar run is writing it (pid [0-9]* on host" same2.err ||
+      why="$why; second run ${extra:-plain}: exit $rc, message: $(head -c 300 same2.err)"
+  done
+  rc=0
+  wait $mp || rc=$?
+  [ "$rc" = 0 ] && "$compare" ref.h5 same.h5 >/dev/null || why="$why; first run: exit $rc or results not its own"
+  [ ! -e same.h5.lock ] && [ ! -e same.h5.partial ] || why="$why; lock or checkpoint left behind"
+  if [ -z "$why" ]; then
+    ok "same -o twice: second run refused (exit 1, $(grep -o 'another imvar run is writing it ([^;]*' same2.err)), first run's results its own"
+  else
+    bad "same -o twice: ${why#; }" same2.err
+  fi
 else
-  bad "SIGTERM to mpirun: the run ended before 30 tiles" st.err
+  bad "same -o twice: the first run ended before 10 tiles" same1.err
   wait $mp
 fi
 
@@ -186,6 +232,29 @@ if mount -t tmpfs -o size=256k tmpfs full 2>/dev/null && mounts+=("$PWD/full") &
   check full-portfolios 1 "full/sub/p.csv.*disk full" full/sub "$imvar" portfolios generate --count 20000 \
     --seed 1 --market market.h5 -o full/sub/p.csv
   rm -rf full/sub full/filler
+  # The disk filling up while the backtest writes (room for it at the start,
+  # then a filler takes the rest): an error, then every HDF5 file closed or
+  # abandoned without a crash (was: segfault in HDF5's close at MPI_Finalize,
+  # exit 139), exit 1, no output, checkpoint or lock left.
+  mkdir -p fill
+  if mount -t tmpfs -o size=40m tmpfs fill 2>/dev/null && mounts+=("$PWD/fill"); then
+    for n in 1 2; do
+      rc=0
+      mpirun -n $n "$imvar" backtest -q -c k.yaml --set end=2019-12-31 -o fill/r.h5 >/dev/null 2>fill.err &
+      mp=$!
+      wait_until "[ -f fill/r.h5.partial ]" $mp
+      dd if=/dev/zero of=fill/filler bs=64k 2>/dev/null
+      wait $mp || rc=$?
+      rm -f fill/filler
+      left=$(find fill -mindepth 1 | head -3 | tr '\n' ' ')
+      if [ "$rc" = 1 ] && grep -q "imvar: error: fill/r.h5.partial" fill.err && [ -z "$left" ] &&
+        ! grep -qE 'Segmentation fault|signal [0-9]+|Process received signal' fill.err; then
+        ok "disk filled during a backtest at $n rank(s): exit 1, $(grep -m1 'imvar: error' fill.err)"
+      else
+        bad "disk filled during a backtest at $n rank(s): exit $rc, left: '$left'" fill.err
+      fi
+    done
+  fi
   check readonly-backtest-np3 1 "ro/r.h5: cannot write there" ro mpirun -n 3 "$imvar" backtest -q -c k.yaml -o ro/r.h5
   check readonly-import 1 "ro/m.h5: cannot write there" ro "$imvar" import -o ro/m.h5 "${all[@]}"
   check readonly-report 1 "ro/report.html: cannot write there" ro "$imvar" report small.h5 -o ro/report.html
