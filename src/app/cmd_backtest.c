@@ -169,9 +169,14 @@ int im_cmd_backtest(int argc, char **argv, MPI_Comm comm) {
       {"quiet", 'q', NULL, "do not print the validation table", IM_OPT_FLAG, &quiet, 0, 0, NULL,
        NULL},
   };
+  /* The kinds and their parameters, from the model descriptors. */
+  static char kinds[8192];
+  const int n = snprintf(kinds, sizeof kinds,
+                         "model kinds and the parameters each takes (models.<name>.<key>):\n");
+  im_model_help(kinds + n, sizeof kinds - (size_t)n);
   const im_cmd_spec spec = {
       "backtest", "[mpirun -n N] imvar backtest -c config.yaml [-o results.h5] [--set key=value ...]",
-      about, opts, sizeof opts / sizeof opts[0], NULL};
+      about, opts, sizeof opts / sizeof opts[0], kinds};
   int rc = im_opts_parse(&spec, argc, argv, rank, &first);
   if (rc < 0 && (!cfg_path || first < argc))
     rc = im_opts_usage_error(&spec, rank, !cfg_path ? "-c config.yaml is required" : "unexpected argument");
