@@ -207,12 +207,18 @@ static int pid_gone(long pid) {
  * be told) and its process gone, waiting up to 3 s for it to go: mpirun can
  * return while a rank it killed is still exiting, and a --resume started at
  * once must not be refused. */
-static int lock_stale(const lock_holder *h) {
+static int lock_stale(const char *lock, const lock_holder *h) {
   char me[256] = "";
   gethostname(me, sizeof me - 1);
   if (strcmp(me, h->host) != 0) return 0;
   for (int i = 0; i < 30; i++) {
-    if (pid_gone(h->pid)) return 1;
+    if (pid_gone(h->pid)) {
+      /* Gone after releasing its lock (a run that just ended) is no stale
+       * lock: the caller tries again. */
+      lock_holder now;
+      return lock_read(lock, &now) == 0 && now.pid == h->pid &&
+             strcmp(now.started, h->started) == 0;
+    }
     nanosleep(&(struct timespec){0, 100000000}, NULL);
   }
   return 0;
@@ -245,13 +251,16 @@ int im_output_lock(const char *output, const char *started, char *msg, size_t le
     }
     lock_holder h;
     if (lock_read(lock, &h) != 0) {
+      if (access(lock, F_OK) != 0) continue; /* released meanwhile: try again */
       snprintf(msg, len,
                "%s: locked by another run (%s exists but does not name it); if no run writes %s, "
                "remove %s",
                output, lock, output, lock);
       return -1;
     }
-    if (took_over || !lock_stale(&h)) {
+    const int stale = !took_over && lock_stale(lock, &h);
+    if (!stale && access(lock, F_OK) != 0) continue; /* its run ended meanwhile: try again */
+    if (!stale) {
       snprintf(msg, len,
                "%s: another imvar run is writing it (pid %ld on host %s, started %s; lock file "
                "%s): wait for it to end or choose another output. If that run is no longer "

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "par.h"
 
 #include <limits.h>
@@ -5,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backtest.h"
 #include "calendar.h"
@@ -310,6 +312,10 @@ static im_status tile_loop(MPI_Comm comm, const tile_run *r, const im_par_opts *
    * rank has finished that many tiles. */
   const char *fault = getenv("IMVAR_FAULT_STOP_AFTER_TILES");
   const long stop_after = fault ? atol(fault) : -1, past = (long)r->n_pending + size + 1;
+  /* ... and one that keeps a run alive for a while (each tile takes at
+   * least that many ms), for the tests of concurrent runs. */
+  const char *slow = getenv("IMVAR_FAULT_TILE_MS");
+  const long tile_ms = slow ? atol(slow) : 0;
   int stopped = 0;
   for (long next = 0; !st;) {
     const int fault_now = stop_after >= 0 && (long)stats->tiles_mine >= stop_after;
@@ -320,6 +326,7 @@ static im_status tile_loop(MPI_Comm comm, const tile_run *r, const im_par_opts *
     if (!st) st = im_par_queue_next(&queue, &next, err);
     if (st || next < 0 || (size_t)next >= r->n_pending) break;
     st = one_tile(r, r->pending[next], err);
+    if (tile_ms > 0) nanosleep(&(struct timespec){tile_ms / 1000, tile_ms % 1000 * 1000000}, NULL);
     if (st) im_par_queue_stop(&queue, past, NULL); /* the others stop too; st says why */
     else stats->tiles_mine++;
     if (rank == 0 && opts->progress && MPI_Wtime() - last_print >= 1.0) {

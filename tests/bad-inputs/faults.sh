@@ -165,7 +165,10 @@ signal_stop su USR1 mpirun 75
 # Two runs with the same -o at once: the second (a shorter run that would
 # finish first) is refused with a message naming the first, plain or with
 # --resume, and touches nothing; the first ends with its own results.
-mpirun -n 2 "$imvar" backtest -q -c k.yaml -o same.h5 >/dev/null 2>same1.err &
+# The first run is slowed (50 ms a tile, about 13 s) so that it is still
+# writing while the second is tried, however fast the machine.
+IMVAR_FAULT_TILE_MS=50 mpirun -n 2 -x IMVAR_FAULT_TILE_MS "$imvar" backtest -q -c k.yaml -o same.h5 \
+  >/dev/null 2>same1.err &
 mp=$!
 if wait_until "[ -f same.h5.partial ] && [ \$(done_tiles same.h5.partial) -ge 10 ]" $mp; then
   why=""
@@ -176,6 +179,7 @@ if wait_until "[ -f same.h5.partial ] && [ \$(done_tiles same.h5.partial) -ge 10
     [ "$rc" = 1 ] && grep -q "same.h5: another imvar run is writing it (pid [0-9]* on host" same2.err ||
       why="$why; second run ${extra:-plain}: exit $rc, message: $(head -c 300 same2.err)"
   done
+  kill -0 $mp 2>/dev/null || why="$why; the first run ended before the second was tried"
   rc=0
   wait $mp || rc=$?
   [ "$rc" = 0 ] && "$compare" ref.h5 same.h5 >/dev/null || why="$why; first run: exit $rc or results not its own"
